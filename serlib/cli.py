@@ -1,0 +1,147 @@
+"""``python -m serlib``: run the notebooks, audit a corpus, make the demo corpus, download data.
+
+Exit codes: 0 success, 1 a notebook or download failed, 2 bad arguments or missing data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from serlib import __version__
+
+EPILOG = """examples:
+  python -m serlib run                       # all notebooks, real corpora if found, else demo
+  python -m serlib run --profile smoke       # quick run on the synthetic demo corpus
+  python -m serlib run --only 02 -p n_jobs 2 # one notebook with a parameter
+  python -m serlib audit ../shared/data/aesdd
+  python -m serlib demo-data /tmp/demo
+  python -m serlib download ravdess
+
+data root: $SERLIB_DATA if set, else <project>/data (holding ravdess/ and aesdd/)."""
+
+
+def _parse_value(text: str):
+    """Turn a ``-p`` value into int, float, bool or None where it reads as one."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m serlib`` (sub-commands run, audit, demo-data,
+    download)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m serlib",
+        description="Reproducible speech-emotion-recognition study on RAVDESS and AESDD.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"serlib {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run", help="execute the notebooks in order with papermill",
+        description="Execute the notebooks in order with papermill. Real-data runs update "
+        "notebooks/ and reports/html; demo-corpus runs write to reports-demo/. Stops at the "
+        "first failing notebook, naming it and its error.")
+    run.add_argument("--only", nargs="+", metavar="NN",
+                     help="notebook numbers or names to run (default: all)")
+    run.add_argument("--profile", default="full", choices=["full", "smoke"],
+                     help="full: real corpora where found; smoke: demo corpus, tiny settings")
+    run.add_argument("-p", "--param", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
+    run.add_argument("--output-dir", type=Path, help="where executed notebooks go")
+    run.add_argument("--no-html", action="store_true", help="skip the HTML reports")
+
+    audit = sub.add_parser(
+        "audit", help="inventory of a corpus folder",
+        description="Counts per field, durations, sample rates and unreadable files (with "
+        "reasons) of a corpus folder. The corpus is recognised from its file names.")
+    audit.add_argument("folder", type=Path, help="corpus folder (or manifest CSV)")
+    audit.add_argument("--corpus", choices=["ravdess", "aesdd", "manifest"],
+                       help="which corpus the folder holds (default: recognise it)")
+
+    demo = sub.add_parser("demo-data", help="generate the synthetic demo corpus",
+                          description="Write the deterministic synthetic demo corpus "
+                          "(RAVDESS and AESDD layouts) into FOLDER/ravdess and FOLDER/aesdd.")
+    demo.add_argument("folder", type=Path)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--overwrite", action="store_true")
+
+    download = sub.add_parser(
+        "download", help="fetch RAVDESS; print how to get AESDD",
+        description="Download RAVDESS speech (Zenodo record 1188976) with resume and checksum "
+        "and unpack it into <data root>/ravdess; for AESDD print how to get it.")
+    download.add_argument("corpus", choices=["ravdess", "aesdd"])
+    download.add_argument("--data-root", type=Path, help="default: $SERLIB_DATA or data/")
+    return parser
+
+
+def _cmd_run(args) -> int:
+    from serlib import runner
+
+    overrides = {name: _parse_value(value) for name, value in args.param}
+    try:
+        runner.run_notebooks(only=args.only, profile=args.profile, overrides=overrides,
+                             output_dir=args.output_dir, html=not args.no_html)
+    except runner.NotebookFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from serlib import audit, corpora
+
+    try:
+        print(audit.audit(args.folder, args.corpus))
+    except (corpora.CorpusNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from serlib import demo
+
+    made = demo.make_demo_corpus(args.folder, seed=args.seed, overwrite=args.overwrite)
+    for name, folder in made.items():
+        print(f"{name}: {folder}")
+    return 0
+
+
+def _cmd_download(args) -> int:
+    from serlib import download, paths
+
+    root = args.data_root or paths.data_root()
+    if args.corpus == "aesdd":
+        print(download.aesdd_instructions(root))
+        return 0
+    try:
+        folder = download.download_ravdess(root)
+    except download.DownloadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"RAVDESS is ready at {folder}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "audit": _cmd_audit, "demo-data": _cmd_demo,
+            "download": _cmd_download}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m serlib``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args)

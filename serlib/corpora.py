@@ -1,0 +1,410 @@
+"""Corpus tables: one row per recording, parsed from file names, with unreadable files reported.
+
+Three sources are understood:
+
+* **RAVDESS** (``Actor_NN/MM-VV-EE-II-SS-RR-AA.wav``, Zenodo record 1188976),
+* **AESDD** (``<emotion>/<e><utt> (<speaker>)<take>.wav``),
+* any other corpus through a **CSV manifest** with columns ``path,emotion,speaker`` (more columns
+  are kept; paths are relative to the manifest).
+
+Bad input never crashes a load and is never dropped silently: every file that cannot be used
+(unknown name, unknown emotion code, empty, no data chunk, truncated, not audio) lands in
+:attr:`Corpus.skipped` with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import soundfile as sf
+
+from serlib import paths
+
+RAVDESS_EMOTIONS: dict[str, str] = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
+RAVDESS_MODALITY = {"01": "full-AV", "02": "video-only", "03": "audio-only"}
+RAVDESS_CHANNEL = {"01": "speech", "02": "song"}
+RAVDESS_INTENSITY = {"01": "normal", "02": "strong"}
+RAVDESS_STATEMENT = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
+
+AESDD_EMOTIONS: dict[str, str] = {
+    "a": "anger",
+    "d": "disgust",
+    "f": "fear",
+    "h": "happiness",
+    "s": "sadness",
+}
+
+#: File extensions that libsndfile reads (lower case, with the dot).
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    "." + ext.lower() for ext in sf.available_formats()
+) | {".wav", ".flac", ".ogg", ".aiff", ".aif"}
+
+_RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
+_AESDD_NAME = re.compile(r"^([a-z])(\d{1,2}) ?\((\d{1,2})\)([ab]?)$")
+
+HOW_TO_GET = {
+    "ravdess": (
+        "Download it with `python -m serlib download ravdess` (Zenodo record 1188976, "
+        "Audio_Speech_Actors_01-24.zip, CC BY-NC-SA 4.0), or unpack that zip by hand so that "
+        "the folder holds Actor_01 ... Actor_24."
+    ),
+    "aesdd": (
+        "AESDD is distributed on request by its authors: run `python -m serlib download aesdd` "
+        "for instructions, and put the five emotion folders (anger, disgust, fear, happiness, "
+        "sadness) in this folder."
+    ),
+}
+
+SKIPPED_COLUMNS = ["path", "reason"]
+
+
+class CorpusNotFoundError(FileNotFoundError):
+    """Raised when a corpus folder does not exist; the message says where and how to get it."""
+
+
+@dataclass
+class Corpus:
+    """A loaded corpus: ``table`` has one row per usable recording, ``skipped`` one row per
+    file that could not be used, with the reason.
+
+    Columns of ``table`` always include ``path`` (absolute), ``file`` (name), ``corpus``,
+    ``emotion``, ``speaker`` (string), ``gender`` (``male``/``female`` or ``unknown``),
+    ``duration`` (seconds), ``sample_rate`` (Hz), ``channels`` and ``format``; then every field
+    that the corpus encodes in its names.
+    """
+
+    name: str
+    root: Path
+    table: pd.DataFrame
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def emotions(self) -> list[str]:
+        """Emotion labels in the corpus's canonical order (code order for RAVDESS/AESDD)."""
+        return list(self.table["emotion"].cat.categories)
+
+    def summary(self) -> str:
+        """One line: recordings, speakers, emotions and skipped files."""
+        return (
+            f"{self.name}: {len(self.table)} recordings, {self.table['speaker'].nunique()} "
+            f"speakers, {self.table['emotion'].nunique()} emotions, {len(self.skipped)} skipped"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Corpus {self.summary()} at {self.root}>"
+
+
+def require_folder(root: Path, corpus: str) -> Path:
+    """Return ``root`` resolved, or raise :class:`CorpusNotFoundError` saying where we looked
+    and how to get the data."""
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        how = HOW_TO_GET.get(corpus, "Point the loader at the folder that holds the corpus.")
+        raise CorpusNotFoundError(
+            f"No {corpus} corpus at {root} (data root: ${paths.DATA_ENV} or <project>/data). "
+            f"{how}"
+        )
+    return root
+
+
+def list_audio_files(root: Path) -> list[Path]:
+    """All files below ``root`` whose extension libsndfile reads, sorted by relative path."""
+    return sorted(
+        (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+
+
+def probe_audio(path: Path) -> dict:
+    """Read an audio file's header and check that it holds samples.
+
+    Returns ``duration`` (s), ``sample_rate`` (Hz), ``channels``, ``frames`` and ``format``.
+    Raises ``ValueError`` with a readable reason for empty, header-only, truncated or
+    non-audio files.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError("empty file (0 bytes)")
+    try:
+        info = sf.info(str(path))
+    except Exception as err:  # libsndfile's errors are RuntimeError/LibsndfileError
+        raise ValueError(f"not readable as audio: {_short(err)}") from err
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise ValueError("no audio samples (header without data)")
+    if info.format == "WAV":
+        # libsndfile quietly shortens a cut-off WAV; compare the data chunk's declared size
+        # with the bytes really there.
+        declared, present = _wav_data_sizes(path)
+        if declared is not None and declared > present:
+            raise ValueError(f"truncated file (data chunk declares {declared} bytes, "
+                             f"{present} present)")
+    return {
+        "duration": info.frames / info.samplerate,
+        "sample_rate": info.samplerate,
+        "channels": info.channels,
+        "frames": info.frames,
+        "format": info.format,
+    }
+
+
+def _wav_data_sizes(path: Path) -> tuple[int | None, int]:
+    """(declared, present) byte counts of a RIFF WAV's data chunk; declared is ``None`` when
+    the chunk is not found or its size is the streaming placeholder 0xFFFFFFFF."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(12)[:4] != b"RIFF":
+            return None, 0
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                declared = None if chunk_size == 0xFFFFFFFF else chunk_size
+                return declared, size - offset - 8
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return None, 0
+
+
+def _short(err: Exception) -> str:
+    text = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+    return text.split(": ", 1)[-1] if "Error opening" in text else text
+
+
+def parse_ravdess_name(stem: str) -> dict:
+    """Parse a RAVDESS file stem ``MM-VV-EE-II-SS-RR-AA`` into its seven fields.
+
+    Returns a dict with ``modality``, ``channel``, ``emotion``, ``emotion_code``,
+    ``intensity``, ``statement``, ``repetition``, ``actor`` (int), ``speaker`` (``"01"``..)
+    and ``gender`` (odd actor = male). Raises ``ValueError`` with the reason if the stem is not
+    a RAVDESS name or a field holds an unknown code.
+    """
+    match = _RAVDESS_NAME.match(stem)
+    if not match:
+        raise ValueError("file name is not a RAVDESS name (MM-VV-EE-II-SS-RR-AA)")
+    mod, chan, emo, inten, stmt, rep, actor = match.groups()
+    checks = [
+        (mod, RAVDESS_MODALITY, "modality"),
+        (chan, RAVDESS_CHANNEL, "vocal channel"),
+        (emo, RAVDESS_EMOTIONS, "emotion"),
+        (inten, RAVDESS_INTENSITY, "intensity"),
+        (stmt, RAVDESS_STATEMENT, "statement"),
+    ]
+    for code, table, what in checks:
+        if code not in table:
+            raise ValueError(f"unknown {what} code {code!r} (known: {', '.join(table)})")
+    if rep not in ("01", "02"):
+        raise ValueError(f"unknown repetition code {rep!r} (known: 01, 02)")
+    if not 1 <= int(actor) <= 24:
+        raise ValueError(f"unknown actor {actor!r} (known: 01-24)")
+    return {
+        "emotion": RAVDESS_EMOTIONS[emo],
+        "emotion_code": emo,
+        "speaker": actor,
+        "actor": int(actor),
+        "gender": "male" if int(actor) % 2 else "female",
+        "modality": RAVDESS_MODALITY[mod],
+        "channel": RAVDESS_CHANNEL[chan],
+        "intensity": RAVDESS_INTENSITY[inten],
+        "statement": int(stmt),
+        "repetition": int(rep),
+    }
+
+
+def parse_aesdd_name(stem: str) -> dict:
+    """Parse an AESDD file stem ``<e><utt> (<speaker>)<take>``, e.g. ``a01 (1)``, ``s01 (5)a``.
+
+    Returns ``emotion``, ``emotion_code`` (letter), ``utterance`` (int), ``speaker``
+    (``"01"``..``"06"``, written ``(1)`` or ``(01)`` in names), ``take`` (``""`` for the only
+    take, ``"a"``/``"b"`` for re-recordings) and ``utterance_id`` (emotion + utterance +
+    speaker: the takes of one utterance share it). Raises ``ValueError`` with the reason.
+    """
+    match = _AESDD_NAME.match(stem)
+    if not match:
+        raise ValueError("file name is not an AESDD name (<e><utt> (<speaker>)<take>)")
+    letter, utt, spk, take = match.groups()
+    if letter not in AESDD_EMOTIONS:
+        raise ValueError(f"unknown emotion code {letter!r} (known: {', '.join(AESDD_EMOTIONS)})")
+    speaker = f"{int(spk):02d}"
+    return {
+        "emotion": AESDD_EMOTIONS[letter],
+        "emotion_code": letter,
+        "speaker": speaker,
+        "utterance": int(utt),
+        "take": take,
+        "utterance_id": f"{letter}{int(utt):02d}_{speaker}",
+    }
+
+
+def _build(
+    name: str,
+    root: Path,
+    rows: list[dict],
+    skipped: list[dict],
+    emotion_order: list[str],
+    probe: bool,
+) -> Corpus:
+    good = []
+    for row in rows:
+        if probe:
+            try:
+                row.update(probe_audio(Path(row["path"])))
+            except (ValueError, OSError) as err:
+                skipped.append({"path": row["path"], "reason": str(err)})
+                continue
+        good.append(row)
+    table = pd.DataFrame(good)
+    if table.empty:
+        table = pd.DataFrame(columns=["path", "file", "corpus", "emotion", "speaker", "gender"])
+    table["corpus"] = name
+    if "gender" not in table:
+        table["gender"] = "unknown"
+    table["gender"] = table["gender"].fillna("unknown")
+    table["emotion"] = pd.Categorical(table["emotion"], categories=emotion_order)
+    first = ["path", "file", "corpus", "emotion", "speaker", "gender"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    table = table.sort_values("path", kind="stable").reset_index(drop=True)
+    skipped_df = pd.DataFrame(skipped, columns=SKIPPED_COLUMNS)
+    return Corpus(name=name, root=root, table=table, skipped=skipped_df)
+
+
+def load_ravdess(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
+    """Load RAVDESS from ``root`` (default ``<data root>/ravdess``), original Zenodo layout
+    ``Actor_NN/*.wav`` or any audio format libsndfile reads.
+
+    Args:
+        root: folder holding ``Actor_01`` .. ``Actor_24`` (or the files directly).
+        probe: read every header (duration, sample rate, channels) and skip unreadable files.
+
+    Used in: notebooks/01_eda.ipynb and every later notebook.
+    """
+    root = require_folder(Path(root) if root else paths.data_root() / "ravdess", "ravdess")
+    rows, skipped = [], []
+    for path in list_audio_files(root):
+        try:
+            fields = parse_ravdess_name(path.stem)
+        except ValueError as err:
+            skipped.append({"path": str(path), "reason": str(err)})
+            continue
+        rows.append({"path": str(path), "file": path.name, **fields})
+    return _build("ravdess", root, rows, skipped, list(RAVDESS_EMOTIONS.values()), probe)
+
+
+def load_aesdd(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
+    """Load AESDD from ``root`` (default ``<data root>/aesdd``): one folder per emotion holding
+    ``<e><utt> (<speaker>)<take>.wav``.
+
+    A file whose emotion letter disagrees with its folder is skipped with that reason. A
+    re-recorded take (suffix ``a``/``b``) is a separate recording of the same utterance: it keeps
+    its own row and shares ``utterance_id`` with its sibling.
+
+    Used in: notebooks/01_eda.ipynb, notebooks/05_keras_cnn_aesdd.ipynb.
+    """
+    root = require_folder(Path(root) if root else paths.data_root() / "aesdd", "aesdd")
+    rows, skipped = [], []
+    for path in list_audio_files(root):
+        try:
+            fields = parse_aesdd_name(path.stem)
+        except ValueError as err:
+            skipped.append({"path": str(path), "reason": str(err)})
+            continue
+        folder = path.parent.name.lower()
+        if folder in AESDD_EMOTIONS.values() and folder != fields["emotion"]:
+            reason = f"emotion letter says {fields['emotion']} but the file is in {folder}/"
+            skipped.append({"path": str(path), "reason": reason})
+            continue
+        rows.append({"path": str(path), "file": path.name, "gender": "unknown", **fields})
+    corpus = _build("aesdd", root, rows, skipped, list(AESDD_EMOTIONS.values()), probe)
+    corpus.table["recording_id"] = corpus.table["file"].str.rsplit(".", n=1).str[0]
+    return corpus
+
+
+def load_manifest(manifest: Path | str, *, probe: bool = True, name: str | None = None) -> Corpus:
+    """Load any corpus from a CSV manifest with columns ``path,emotion,speaker`` (and any more).
+
+    Paths are relative to the manifest's folder. Rows whose file is missing, unreadable or has
+    an empty emotion are skipped with the reason. Emotion order: first appearance.
+
+    Used in: python -m serlib audit, and by teachers who bring their own corpus.
+    """
+    manifest = Path(manifest).expanduser().resolve()
+    if not manifest.is_file():
+        raise CorpusNotFoundError(f"No manifest at {manifest}: expected a CSV file with "
+                                  "columns path,emotion,speaker.")
+    frame = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    missing = {"path", "emotion", "speaker"} - set(frame.columns)
+    if missing:
+        raise ValueError(
+            f"Manifest {manifest} lacks column(s) {', '.join(sorted(missing))}; "
+            f"it has {', '.join(frame.columns)}. Required: path, emotion, speaker."
+        )
+    rows, skipped = [], []
+    for record in frame.to_dict("records"):
+        path = (manifest.parent / record["path"]).resolve()
+        if not record["emotion"].strip():
+            skipped.append({"path": str(path), "reason": "empty emotion in manifest"})
+            continue
+        if not path.is_file():
+            skipped.append({"path": str(path), "reason": "file listed in manifest not found"})
+            continue
+        rows.append({**record, "path": str(path), "file": path.name})
+    order = list(dict.fromkeys(r["emotion"] for r in rows))
+    return _build(name or manifest.stem, manifest.parent, rows, skipped, order, probe)
+
+
+LOADERS = {"ravdess": load_ravdess, "aesdd": load_aesdd}
+
+
+def detect_corpus(root: Path | str) -> str:
+    """Guess which corpus a folder holds from its file names: ``ravdess``, ``aesdd`` or
+    ``manifest`` (a folder with ``manifest.csv`` or a CSV file). Raises ``ValueError`` if no
+    file name is recognised."""
+    root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".csv":
+        return "manifest"
+    root = require_folder(root, "audio")
+    if (root / "manifest.csv").is_file():
+        return "manifest"
+    votes = {"ravdess": 0, "aesdd": 0}
+    for path in list_audio_files(root)[:200]:
+        for corpus, parse in (("ravdess", parse_ravdess_name), ("aesdd", parse_aesdd_name)):
+            try:
+                parse(path.stem)
+                votes[corpus] += 1
+            except ValueError:
+                pass
+    best = max(votes, key=votes.get)
+    if votes[best] == 0:
+        raise ValueError(
+            f"No RAVDESS or AESDD file names under {root}; pass --corpus manifest with a "
+            "manifest.csv (path,emotion,speaker) for another corpus."
+        )
+    return best
+
+
+def load_corpus(name: str, root: Path | str | None = None, *, probe: bool = True) -> Corpus:
+    """Load a corpus by name: ``ravdess``, ``aesdd`` or ``manifest`` (``root`` = the CSV file or
+    a folder with ``manifest.csv``). Raises ``ValueError`` naming the accepted values."""
+    if name == "manifest":
+        if root is None:
+            raise ValueError("corpus 'manifest' needs the manifest's path")
+        root = Path(root)
+        return load_manifest(root / "manifest.csv" if root.is_dir() else root, probe=probe)
+    if name not in LOADERS:
+        raise ValueError(f"unknown corpus {name!r}; accepted: ravdess, aesdd, manifest")
+    return LOADERS[name](root, probe=probe)

@@ -1,0 +1,273 @@
+"""Features: frame-level MFCC, log-mel, spectral contrast and chroma; per-clip statistics; and
+a parallel, cached extractor that runs any per-file feature function over a corpus table.
+
+Conventions: frame features have shape ``(n_features, n_frames)``; clip vectors are flat; a
+feature table has one row per recording and columns ``<group>_<stat>_<index>``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from serlib import audio, cache, paths
+
+STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mean": lambda x: x.mean(axis=-1),
+    "std": lambda x: x.std(axis=-1),
+    "max": lambda x: x.max(axis=-1),
+    "min": lambda x: x.min(axis=-1),
+    "range": lambda x: x.max(axis=-1) - x.min(axis=-1),
+}
+FRAME_GROUPS = ("mfcc", "mel", "chroma", "contrast")
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    """Frame-feature settings. Defaults are seed 001's: 22050 Hz, FFT 1024 samples (46 ms),
+    hop 512 (50 % overlap), 40 MFCC, 128 mel bands, 12 chroma bins, 6 contrast bands (7 rows).
+
+    ``stats`` are the per-clip statistics taken over frames (seed 001 used the mean).
+    """
+
+    sr: int = 22050
+    n_fft: int = 1024
+    hop_length: int = 512
+    n_mfcc: int = 40
+    n_mels: int = 128
+    n_chroma: int = 12
+    n_bands: int = 6
+    stats: tuple[str, ...] = ("mean",)
+    groups: tuple[str, ...] = FRAME_GROUPS
+
+    def __post_init__(self) -> None:
+        unknown = set(self.stats) - set(STATISTICS)
+        if unknown:
+            raise ValueError(f"unknown statistic(s) {sorted(unknown)}; accepted: "
+                             f"{', '.join(STATISTICS)}")
+        unknown = set(self.groups) - set(FRAME_GROUPS)
+        if unknown:
+            raise ValueError(f"unknown feature group(s) {sorted(unknown)}; accepted: "
+                             f"{', '.join(FRAME_GROUPS)}")
+
+
+def frame_features(y: np.ndarray, sr: int, params: FrameParams = FrameParams()) -> dict:
+    """Frame-level features of one signal: ``mfcc`` (n_mfcc x T), ``mel`` (log-mel in dB,
+    n_mels x T), ``chroma`` (12 x T) and ``contrast`` (n_bands + 1 x T), all with the same
+    FFT size and hop. ``sr`` in Hz.
+
+    Used in: notebooks/02_features.ipynb.
+    """
+    stft_power = np.abs(librosa.stft(y, n_fft=params.n_fft, hop_length=params.hop_length)) ** 2
+    out = {}
+    mel_power = librosa.feature.melspectrogram(S=stft_power, sr=sr, n_mels=params.n_mels)
+    logmel = librosa.power_to_db(mel_power)
+    if "mfcc" in params.groups:
+        out["mfcc"] = librosa.feature.mfcc(S=logmel, sr=sr, n_mfcc=params.n_mfcc)
+    if "mel" in params.groups:
+        out["mel"] = logmel
+    if "chroma" in params.groups:
+        out["chroma"] = librosa.feature.chroma_stft(S=stft_power, sr=sr, n_chroma=params.n_chroma)
+    if "contrast" in params.groups:
+        out["contrast"] = librosa.feature.spectral_contrast(
+            S=np.sqrt(stft_power), sr=sr, n_bands=params.n_bands)
+    return {k: v.astype(np.float32) for k, v in out.items()}
+
+
+def clip_statistics(frames: np.ndarray, stats: Sequence[str] = tuple(STATISTICS)) -> np.ndarray:
+    """Per-clip statistics of a ``(n_features, n_frames)`` array (or of a 1-D signal): for
+    each statistic in ``stats`` (mean, std, max, min, range) one value per feature, concatenated
+    in the order of ``stats``.
+
+    Used in: notebooks/02_features.ipynb, notebooks/03_backward_selection.ipynb.
+    """
+    frames = np.atleast_2d(frames)
+    return np.concatenate([STATISTICS[s](frames) for s in stats]).astype(np.float32)
+
+
+def clip_vector(path: str, params: dict) -> dict[str, np.ndarray]:
+    """Seed 001's clip features of one file: for every frame group the statistics over frames,
+    plus ``global``: mean, std, max, min and range of the raw signal. Keys are
+    ``<group>_<stat>``. ``params`` are :class:`FrameParams` fields.
+
+    Used in: notebooks/02_features.ipynb (through :func:`feature_table`).
+    """
+    fp = FrameParams(**{**params, "stats": tuple(params.get("stats", ("mean",))),
+                        "groups": tuple(params.get("groups", FRAME_GROUPS))})
+    y, sr = audio.load_audio(path, sr=fp.sr)
+    out = {}
+    for group, frames in frame_features(y, sr, fp).items():
+        for stat in fp.stats:
+            out[f"{group}_{stat}"] = STATISTICS[stat](frames).astype(np.float32)
+    out["global"] = clip_statistics(y)
+    return out
+
+
+def emocatcher_input_file(path: str, params: dict) -> dict[str, np.ndarray]:
+    """EmoCatcher's model input for one file (22050 Hz, 64-mel dB, cut to its VAD bounds),
+    with the bounds: keys ``logmel`` (64 x frames) and ``vad`` ([start, end]).
+
+    Used in: notebooks/02_features.ipynb, notebooks/06_cabg_ravdess.ipynb.
+    """
+    y, sr = audio.load_audio(path, sr=params.get("sr", audio.EMOCATCHER_SR))
+    logmel = audio.emocatcher_logmel(y, sr)
+    start, end = audio.emocatcher_vad(logmel)
+    return {"logmel": logmel[:, start:end], "vad": np.array([start, end])}
+
+
+def aesdd_segment_mels(path: str, params: dict) -> dict[str, np.ndarray]:
+    """Seed 004's CNN input for one recording: peak-normalised, cut into 3 s segments, each a
+    128-mel dB spectrogram (FFT 2048, hop 1024): key ``mels`` of shape
+    ``(n_segments, 128, frames)``. ``params``: ``sr`` (Hz, seed: 44100), ``wiener`` (bool).
+
+    Used in: notebooks/02_features.ipynb, notebooks/05_keras_cnn_aesdd.ipynb.
+    """
+    y, sr = audio.load_audio(path, sr=params.get("sr", 44100))
+    y = audio.peak_normalize(y)
+    if params.get("wiener", False):
+        y = audio.wiener_filter(y)
+    mels = [
+        librosa.power_to_db(librosa.feature.melspectrogram(
+            y=seg, sr=sr, n_fft=params.get("n_fft", 2048), hop_length=params.get("hop_length", 1024),
+            n_mels=params.get("n_mels", 128)))
+        for seg in audio.aesdd_segments(y, sr, params.get("segment", 3.0))
+    ]
+    return {"mels": np.stack(mels).astype(np.float32)}
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract` returns: ``values[i]`` belongs to ``paths[i]`` (``None`` where the
+    file failed; ``failed`` says why), with counts and the wall time in seconds."""
+
+    paths: list[str]
+    values: list[dict[str, np.ndarray] | None]
+    failed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["path", "reason"]))
+    n_cached: int = 0
+    n_computed: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.paths)} files: {self.n_computed} computed, {self.n_cached} from "
+                f"cache, {len(self.failed)} failed, {self.seconds:.1f} s")
+
+
+def _run_one(func: Callable, path: str, params: dict, cache_dir: Path | None):
+    """Worker: (value, from_cache, error message)."""
+    entry = None
+    try:
+        if cache_dir is not None:
+            entry = cache.entry_path(cache_dir, func.__name__, params, path)
+            hit = cache.load_entry(entry)
+            if hit is not None:
+                return hit, True, None
+        value = func(path, params)
+        if entry is not None:
+            cache.save_entry(entry, value)
+        return value, False, None
+    except Exception as err:  # a bad file must not stop the run: report it
+        return None, False, f"{type(err).__name__}: {err}"
+
+
+def extract(
+    files: Sequence[str | Path],
+    func: Callable[[str, dict], dict[str, np.ndarray]],
+    params: dict | None = None,
+    *,
+    n_jobs: int = -1,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> Extraction:
+    """Run a per-file feature function over many files in parallel, with a progress bar and
+    an on-disk cache keyed by file content and ``params``.
+
+    Args:
+        files: audio paths.
+        func: a module-level function ``func(path, params) -> dict of arrays`` (e.g.
+            :func:`clip_vector`, :func:`emocatcher_input_file`, :func:`aesdd_segment_mels`).
+        params: JSON-serialisable parameters passed to ``func`` and hashed into the cache key.
+        n_jobs: worker processes (joblib; -1 = all cores, 1 = in this process).
+        use_cache: read and write the cache at ``cache_dir`` (default :func:`paths.cache_dir`).
+        progress: show a tqdm bar.
+
+    A file whose function raises is reported in ``failed`` and gets ``None``; the run goes on.
+
+    Used in: notebooks/02_features.ipynb and the notebooks that load its features.
+    """
+    params = dict(params or {})
+    files = [str(f) for f in files]
+    where = (Path(cache_dir) if cache_dir else paths.cache_dir()) if use_cache else None
+    start = time.perf_counter()
+    jobs = (delayed(_run_one)(func, f, params, where) for f in files)
+    if n_jobs == 1:
+        results = (job[0](*job[1], **job[2]) for job in jobs)
+    else:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    out = Extraction(paths=files, values=[])
+    failed = []
+    bar = tqdm(results, total=len(files), desc=desc or func.__name__, disable=not progress,
+               unit="file")
+    for path, (value, cached, error) in zip(files, bar, strict=True):
+        out.values.append(value)
+        if error:
+            failed.append({"path": path, "reason": error})
+        elif cached:
+            out.n_cached += 1
+        else:
+            out.n_computed += 1
+    out.failed = pd.DataFrame(failed, columns=["path", "reason"])
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def feature_table(
+    table: pd.DataFrame,
+    params: FrameParams = FrameParams(),
+    *,
+    n_jobs: int = -1,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, Extraction]:
+    """Seed 001's clip features for every recording of a corpus table.
+
+    Returns ``(features, extraction)``: ``features`` has the corpus table's index and
+    columns ``<group>_<stat>_<i>`` (``global_stats_0..4`` for the raw-signal statistics); rows
+    of files that failed are dropped and listed in ``extraction.failed``.
+
+    Used in: notebooks/02_features.ipynb.
+    """
+    run = extract(table["path"].tolist(), clip_vector, asdict(params), n_jobs=n_jobs,
+                  use_cache=use_cache, progress=progress, desc="clip features")
+    rows, index = [], []
+    for idx, value in zip(table.index, run.values, strict=True):
+        if value is None:
+            continue
+        row = {}
+        for key, vec in value.items():
+            prefix = "global_stats" if key == "global" else key
+            row.update({f"{prefix}_{i}": float(v) for i, v in enumerate(vec)})
+        rows.append(row)
+        index.append(idx)
+    return pd.DataFrame(rows, index=index), run
+
+
+def feature_groups(columns: Sequence[str]) -> dict[str, list[str]]:
+    """Group feature-table columns by their first name part (``mfcc``, ``mel``, ``chroma``,
+    ``contrast``, ``global``, ...), in column order.
+
+    Used in: notebooks/03_backward_selection.ipynb.
+    """
+    groups: dict[str, list[str]] = {}
+    for col in columns:
+        groups.setdefault(col.split("_", 1)[0], []).append(col)
+    return groups

@@ -1,0 +1,124 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import soundfile as sf
+from conftest import requires_real_data, tone
+
+from serlib import corpora, paths
+
+
+def test_ravdess_fields_and_skips(ravdess_dir: Path):
+    corpus = corpora.load_ravdess(ravdess_dir)
+    table = corpus.table
+    assert len(table) == 7  # 6 mono WAVs + 1 stereo FLAC
+    row = table[table["file"] == "03-01-05-02-01-01-02.wav"].iloc[0]
+    assert (row.emotion, row.intensity, row.statement, row.repetition) == ("angry", "strong", 1, 1)
+    assert (row.actor, row.speaker, row.gender) == (2, "02", "female")
+    assert (row.modality, row.channel) == ("audio-only", "speech")
+    flac = table[table["file"].str.endswith(".flac")].iloc[0]
+    assert (flac.sample_rate, flac.channels, flac.gender) == (48000, 2, "male")
+    assert flac.duration == pytest.approx(1.6, abs=0.01)
+    reasons = dict(zip(corpus.skipped["path"].map(lambda p: Path(p).name),
+                       corpus.skipped["reason"], strict=True))
+    assert set(reasons) == {
+        "03-01-03-01-01-01-02.wav", "03-01-03-01-02-01-02.wav", "03-01-03-02-01-01-02.wav",
+        "03-01-06-01-01-01-02.wav", "03-01-09-01-01-01-02.wav", "recording.wav"}
+    assert "empty" in reasons["03-01-03-01-01-01-02.wav"]
+    assert "no audio samples" in reasons["03-01-03-01-02-01-02.wav"] or "not readable" in \
+        reasons["03-01-03-01-02-01-02.wav"]
+    assert "truncated" in reasons["03-01-03-02-01-01-02.wav"]
+    assert "not readable" in reasons["03-01-06-01-01-01-02.wav"]
+    assert "emotion code '09'" in reasons["03-01-09-01-01-01-02.wav"]
+    assert "not a RAVDESS name" in reasons["recording.wav"]
+    assert corpus.emotions[:3] == ["neutral", "calm", "happy"]
+
+
+def test_parse_ravdess_rejects_bad_fields():
+    with pytest.raises(ValueError, match="intensity"):
+        corpora.parse_ravdess_name("03-01-05-03-01-01-02")
+    with pytest.raises(ValueError, match="actor"):
+        corpora.parse_ravdess_name("03-01-05-01-01-01-25")
+
+
+def test_aesdd_takes_speakers_and_skips(aesdd_dir: Path):
+    corpus = corpora.load_aesdd(aesdd_dir)
+    table = corpus.table.set_index("file")
+    assert len(table) == 7
+    assert table.loc["a02 (01).wav", "speaker"] == "01"
+    assert table.loc["s01 (5)a.wav", "take"] == "a"
+    assert table.loc["s01 (5)a.wav", "utterance_id"] == table.loc["s01 (5)b.wav", "utterance_id"]
+    assert table.loc["s01 (5)a.wav", "recording_id"] != table.loc["s01 (5)b.wav", "recording_id"]
+    assert table.loc["a03 (2).wav", "emotion"] == "anger"
+    reasons = {Path(p).name: r for p, r in corpus.skipped[["path", "reason"]].to_numpy()}
+    assert set(reasons) == {"s05 (3).wav", "h01 (1).wav", "x01 (1).wav"}
+    assert "empty" in reasons["s05 (3).wav"]
+    assert "fear/" in reasons["h01 (1).wav"]
+    assert "unknown emotion code 'x'" in reasons["x01 (1).wav"]
+
+
+def test_manifest(tmp_path: Path):
+    (tmp_path / "clips").mkdir()
+    for name in ("a.wav", "b.flac"):
+        sf.write(tmp_path / "clips" / name, tone(), 16000)
+    pd.DataFrame({
+        "path": ["clips/a.wav", "clips/b.flac", "clips/missing.wav", "clips/a.wav"],
+        "emotion": ["joy", "anger", "joy", ""],
+        "speaker": ["s1", "s2", "s1", "s3"],
+        "session": ["x", "y", "x", "z"],
+    }).to_csv(tmp_path / "manifest.csv", index=False)
+    corpus = corpora.load_corpus("manifest", tmp_path)
+    assert corpus.table["emotion"].tolist() == ["joy", "anger"]
+    assert corpus.table["session"].tolist() == ["x", "y"]
+    assert corpus.emotions == ["joy", "anger"]
+    assert sorted(corpus.skipped["reason"]) == ["empty emotion in manifest",
+                                                "file listed in manifest not found"]
+
+
+def test_manifest_missing_columns(tmp_path: Path):
+    (tmp_path / "m.csv").write_text("file,label\nx.wav,joy\n")
+    with pytest.raises(ValueError, match="lacks column.*emotion, path, speaker"):
+        corpora.load_manifest(tmp_path / "m.csv")
+
+
+def test_missing_corpus_says_where_and_how(tmp_path: Path):
+    with pytest.raises(corpora.CorpusNotFoundError) as err:
+        corpora.load_ravdess(tmp_path / "nowhere")
+    assert str(tmp_path / "nowhere") in str(err.value)
+    assert "python -m serlib download ravdess" in str(err.value)
+
+
+def test_unknown_corpus_name_lists_accepted():
+    with pytest.raises(ValueError, match="accepted: ravdess, aesdd, manifest"):
+        corpora.load_corpus("iemocap")
+
+
+def test_detect_corpus(ravdess_dir: Path, aesdd_dir: Path, tmp_path: Path):
+    assert corpora.detect_corpus(ravdess_dir) == "ravdess"
+    assert corpora.detect_corpus(aesdd_dir) == "aesdd"
+    (tmp_path / "other").mkdir()
+    sf.write(tmp_path / "other" / "hello.wav", tone(), 16000)
+    with pytest.raises(ValueError, match="manifest"):
+        corpora.detect_corpus(tmp_path / "other")
+
+
+def test_data_root_from_env(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path))
+    assert paths.data_root() == tmp_path
+    monkeypatch.delenv(paths.DATA_ENV)
+    assert paths.data_root() == paths.project_root() / "data"
+
+
+@requires_real_data
+def test_real_corpora_counts():
+    ravdess = corpora.load_ravdess()
+    assert len(ravdess) == 1440 and ravdess.skipped.empty
+    assert ravdess.table["speaker"].nunique() == 24
+    counts = ravdess.table["emotion"].value_counts()
+    assert counts["neutral"] == 96 and (counts.drop("neutral") == 192).all()
+    assert (ravdess.table.groupby("speaker").size() == 60).all()
+    aesdd = corpora.load_aesdd()
+    assert len(aesdd) == 602
+    assert aesdd.table["speaker"].nunique() == 6
+    assert aesdd.table["emotion"].value_counts().to_dict() == {
+        "anger": 120, "disgust": 122, "fear": 120, "happiness": 119, "sadness": 121}
