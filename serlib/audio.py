@@ -19,7 +19,8 @@ EMOCATCHER_MEL = {"n_mels": 64, "fmax": 6000, "win_length": 2048, "hop_length": 
                   "n_fft": 4096}
 
 
-def load_audio(path: Path | str, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
+def load_audio(path: Path | str, sr: int | None = None, mono: bool = True
+               ) -> tuple[np.ndarray, int]:
     """Read any file libsndfile reads, downmix to mono and resample.
 
     Args:

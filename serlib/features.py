@@ -134,12 +134,10 @@ def aesdd_segment_mels(path: str, params: dict) -> dict[str, np.ndarray]:
     y = audio.peak_normalize(y)
     if params.get("wiener", False):
         y = audio.wiener_filter(y)
-    mels = [
-        librosa.power_to_db(librosa.feature.melspectrogram(
-            y=seg, sr=sr, n_fft=params.get("n_fft", 2048), hop_length=params.get("hop_length", 1024),
-            n_mels=params.get("n_mels", 128)))
-        for seg in audio.aesdd_segments(y, sr, params.get("segment", 3.0))
-    ]
+    mel_kwargs = {"n_fft": params.get("n_fft", 2048), "hop_length": params.get("hop_length", 1024),
+                  "n_mels": params.get("n_mels", 128)}
+    mels = [librosa.power_to_db(librosa.feature.melspectrogram(y=seg, sr=sr, **mel_kwargs))
+            for seg in audio.aesdd_segments(y, sr, params.get("segment", 3.0))]
     return {"mels": np.stack(mels).astype(np.float32)}
 
 
@@ -216,7 +214,7 @@ def extract(
     out = Extraction(paths=files, values=[])
     failed = []
     bar = tqdm(results, total=len(files), desc=desc or func.__name__, disable=not progress,
-               unit="file")
+               unit="file", mininterval=5.0)  # few refreshes: notebooks store every one
     for path, (value, cached, error) in zip(files, bar, strict=True):
         out.values.append(value)
         if error:
@@ -271,3 +269,79 @@ def feature_groups(columns: Sequence[str]) -> dict[str, list[str]]:
     for col in columns:
         groups.setdefault(col.split("_", 1)[0], []).append(col)
     return groups
+
+
+#: Window and hop of each seed's spectral features, in samples at the seed's sample rate.
+SEED_FRAME_SETTINGS: dict[str, dict] = {
+    "seed 001 (LR/SVM/MLP, clip statistics)": {"sr": 22050, "n_fft": 1024, "hop_length": 512},
+    "seed 000 (EmoCatcher CABG, 64-mel)": {"sr": 22050, "n_fft": 4096, "win_length": 2048,
+                                           "hop_length": 1364},
+    "seed 002 (MFCC CNN, 32 MFCC)": {"sr": 48000, "n_fft": 2048, "hop_length": 512},
+    "seed 004 (AESDD CNN, 128-mel)": {"sr": 44100, "n_fft": 2048, "hop_length": 1024},
+}
+
+
+def frame_settings_table() -> pd.DataFrame:
+    """The seeds' window and hop in samples and milliseconds, one row per seed.
+
+    Used in: notebooks/02_features.ipynb.
+    """
+    rows = []
+    for name, s in SEED_FRAME_SETTINGS.items():
+        win = s.get("win_length", s["n_fft"])
+        rows.append({"representation": name, "sr_hz": s["sr"], "fft": s["n_fft"],
+                     "window": win, "hop": s["hop_length"],
+                     "window_ms": round(1000 * win / s["sr"], 1),
+                     "hop_ms": round(1000 * s["hop_length"] / s["sr"], 1),
+                     "overlap": f"{1 - s['hop_length'] / win:.0%}"})
+    return pd.DataFrame(rows).set_index("representation")
+
+
+META_COLUMNS = ("path", "file", "corpus", "emotion", "speaker", "gender", "actor", "intensity",
+                "statement", "repetition", "utterance", "take", "utterance_id", "recording_id",
+                "duration")
+
+
+def table_path(name: str, folder: Path) -> Path:
+    """Where the clip-feature table of corpus ``name`` is saved inside an artifacts folder."""
+    return Path(folder) / "features" / f"{name}_clip_features.parquet"
+
+
+def save_table(corpus_table: pd.DataFrame, feats: pd.DataFrame, name: str, folder: Path) -> Path:
+    """Save the recordings' metadata joined with their clip features as Parquet, for the
+    later notebooks. Returns the file's path.
+
+    Used in: notebooks/02_features.ipynb.
+    """
+    meta = corpus_table[[c for c in META_COLUMNS if c in corpus_table.columns]]
+    target = table_path(name, folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta.join(feats, how="inner").reset_index(drop=True).to_parquet(target)
+    return target
+
+
+def load_table(name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load what :func:`save_table` wrote: ``(meta, X)``, the metadata columns and the feature
+    matrix (columns ``<group>_<stat>_<i>``). Raises ``FileNotFoundError`` saying which notebook
+    writes it.
+
+    Used in: notebooks/03_backward_selection.ipynb and later.
+    """
+    target = table_path(name, folder)
+    if not target.is_file():
+        raise FileNotFoundError(f"No feature table at {target}: run notebooks/02_features.ipynb "
+                                f"first (python -m serlib run --only 02).")
+    table = pd.read_parquet(target)
+    meta_cols = [c for c in table.columns if c in META_COLUMNS]
+    return table[meta_cols], table.drop(columns=meta_cols)
+
+
+def length_summary(arrays: Sequence[np.ndarray], axis: int = -1) -> pd.Series:
+    """Count and min/median/max (median rounded down) of ``array.shape[axis]`` over arrays
+    (e.g. frames per clip).
+
+    Used in: notebooks/02_features.ipynb.
+    """
+    lengths = pd.Series([a.shape[axis] for a in arrays])
+    return pd.Series({"arrays": len(lengths), "min": int(lengths.min()),
+                      "median": int(lengths.median()), "max": int(lengths.max())})

@@ -23,6 +23,7 @@ def quiet() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message=".*n_fft=.*is too large.*")
+    warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm falls back to text
 
 
 def versions(packages: tuple[str, ...] = DEFAULT_PACKAGES) -> str:
@@ -100,3 +101,17 @@ def choose_data(data_root: str | Path = "", use_demo: bool = False, progress: bo
     demo_dir = paths.demo_root()
     demo.make_demo_corpus(demo_dir, progress=progress)
     return DataChoice(root=demo_dir, is_demo=True)
+
+
+def player(y, sr: int, playback_sr: int = 11025):
+    """An embedded audio player for a signal, resampled to ``playback_sr`` Hz to keep the
+    notebook small (a few tens of kB per clip).
+
+    Used in: notebooks/01_eda.ipynb, notebooks/07_error_analysis.ipynb.
+    """
+    import librosa
+    from IPython.display import Audio
+
+    if sr != playback_sr:
+        y = librosa.resample(y, orig_sr=sr, target_sr=playback_sr)
+    return Audio(data=y, rate=playback_sr, normalize=True)
