@@ -1,0 +1,36 @@
+import pandas as pd
+import pytest
+
+from serlib import evaluation
+
+
+def test_metrics_war_and_uar():
+    y_true = ["a"] * 8 + ["b"] * 2
+    y_pred = ["a"] * 8 + ["a", "b"]
+    m = evaluation.classification_metrics(y_true, y_pred)
+    assert m["accuracy"] == pytest.approx(0.9)  # WAR
+    assert m["uar"] == pytest.approx((1.0 + 0.5) / 2)
+
+
+def test_summarize_and_format():
+    summary = evaluation.summarize_folds([{"accuracy": 0.8}, {"accuracy": 0.9}])
+    assert summary.loc["accuracy", "mean"] == pytest.approx(0.85)
+    assert summary.loc["accuracy", "std"] == pytest.approx(0.05)
+    assert summary.loc["accuracy", "n"] == 2
+    assert evaluation.format_mean_std(0.8417, 0.0236) == "84.2 +- 2.4"
+
+
+def test_upsert_replaces_same_key(tmp_path):
+    summary = pd.DataFrame({"mean": [0.5], "std": [0.1], "n": [6]}, index=["accuracy"])
+    rows = evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04")
+    evaluation.upsert_results(tmp_path, rows)
+    summary.loc["accuracy", "mean"] = 0.6
+    evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "emobox-6fold", "lr",
+                                                            summary, notebook="04"))
+    evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "random-5fold", "lr",
+                                                            summary))
+    table = evaluation.read_results(tmp_path)
+    assert len(table) == 2
+    assert table.loc[table["protocol"] == "emobox-6fold", "mean"].item() == 0.6
+    with pytest.raises(ValueError, match="accepted: ours, seed, anchor"):
+        evaluation.make_rows("x", "y", "z", summary, source="mine")
