@@ -1,0 +1,213 @@
+"""EmoCatcher (seed 000): a Convolutional, Attention-based Bidirectional GRU (CABG) for
+speech-emotion recognition on 64-mel log spectrograms cut to their voiced region.
+
+Architecture (the seed's, module names kept so that its published ``state_dict`` loads as is):
+
+* three ``Conv1d`` blocks over time (64 -> 64 -> 64 -> 128 channels, kernel 3, ``same``
+  padding), each followed by a LayerNorm over channels, GELU and Dropout 0.2;
+* ``MaxPool1d(2)`` over time, LayerNorm(128);
+* a one-layer bidirectional GRU (64 units per direction) on packed sequences;
+* Bahdanau attention: the query is the concatenated last forward and backward states, keys and
+  values the GRU outputs; padded steps are masked before the softmax over time;
+* head: Linear 128 -> 64, BatchNorm, GELU, Dropout 0.1, Linear 64 -> classes.
+
+Inputs are ``(batch, n_mels, frames)`` float tensors padded with zeros at the end, with the
+true frame counts in ``lengths``. Classes follow RAVDESS's emotion codes (01 neutral ... 08
+surprised -> 0 ... 7), as in the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: The seed's class order: RAVDESS emotion codes 01..08.
+EMOTIONS: tuple[str, ...] = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
+                             "surprised")
+#: Parameters of the seed's model (64 mels, hidden 128, 8 classes).
+SEED_PARAMETERS = 166_857
+
+
+def pooled_lengths(lengths: torch.Tensor) -> torch.Tensor:
+    """Frame counts after ``MaxPool1d(2)``: ``floor((L - 2) / 2) + 1`` as the seed computes
+    them (truncating division), at least 1."""
+    lengths = torch.as_tensor(lengths)
+    return torch.clamp(torch.div(lengths - 2, 2, rounding_mode="trunc") + 1, min=1)
+
+
+class BahdanauAttention(nn.Module):
+    """Additive attention: ``score_t = w_z . tanh(W_q q + W_k k_t)``, masked beyond each
+    sequence's length, softmax over time; returns the weighted sum of the values and the
+    weights ``(batch, time, 1)``."""
+
+    def __init__(self, hidden_dim: int):
+        super().__init__()
+        self.linear_q = nn.Linear(hidden_dim, hidden_dim)
+        self.linear_k = nn.Linear(hidden_dim, hidden_dim)
+        self.linear_z = nn.Linear(hidden_dim, 1)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        score = self.linear_z(torch.tanh(self.linear_q(query) + self.linear_k(key)))
+        steps = torch.arange(score.shape[1], device=score.device)[None, :]
+        padded = steps >= lengths.to(score.device)[:, None]
+        score = score.masked_fill(padded[..., None], -1e9)
+        weights = F.softmax(score, dim=1)
+        return torch.bmm(weights.transpose(1, 2), value), weights
+
+
+class ConvLN(nn.Module):
+    """LayerNorm over the channels of a ``(batch, channels, time)`` tensor."""
+
+    def __init__(self, n_feats: int):
+        super().__init__()
+        self.layer_norm = nn.LayerNorm(n_feats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_norm(x.transpose(1, 2)).transpose(1, 2)
+
+
+class Conv1dLNBlock(nn.Module):
+    """``Conv1d -> ConvLN -> GELU -> Dropout``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 p: float = 0.2):
+        super().__init__()
+        self.conv_block = nn.Sequential(
+            nn.Conv1d(in_channels, out_channels, kernel_size, padding="same"),
+            ConvLN(out_channels), nn.GELU(), nn.Dropout(p))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_block(x)
+
+
+class EmoCatcher(nn.Module):
+    """The seed's CABG model. ``input_dim``: mel bands (x3 with deltas); ``hidden_dim``: GRU
+    output size (both directions); ``num_classes``: 8 for RAVDESS.
+
+    ``forward(x, lengths)`` returns logits ``(batch, num_classes)``; with
+    ``return_attention_weights=True`` also the attention weights ``(batch, pooled time, 1)``.
+    """
+
+    def __init__(self, input_dim: int = 64, hidden_dim: int = 128, kernel_size: int = 3,
+                 num_classes: int = 8, conv_dropout: float = 0.2, head_dropout: float = 0.1):
+        super().__init__()
+        self.input_dim, self.hidden_dim, self.num_classes = input_dim, hidden_dim, num_classes
+        half = hidden_dim // 2
+        self.conv_block1 = Conv1dLNBlock(input_dim, half, kernel_size, conv_dropout)
+        self.conv_block2 = Conv1dLNBlock(half, half, kernel_size, conv_dropout)
+        self.conv_block3 = Conv1dLNBlock(half, hidden_dim, kernel_size, conv_dropout)
+        self.maxpool1 = nn.MaxPool1d(2)
+        self.gru_layernorm = nn.LayerNorm(hidden_dim)
+        self.gru = nn.GRU(hidden_dim, half, batch_first=True, num_layers=1, bidirectional=True)
+        self.attention = BahdanauAttention(hidden_dim)
+        self.linear1 = nn.Sequential(nn.Linear(hidden_dim, half), nn.BatchNorm1d(half),
+                                     nn.GELU(), nn.Dropout(head_dropout))
+        self.linear2 = nn.Linear(half, num_classes)
+        self.initialize_weights()
+
+    def initialize_weights(self) -> None:
+        """The seed's initialisation: Kaiming-normal conv and linear weights, Xavier GRU
+        input weights, orthogonal GRU hidden weights, Xavier attention query/key weights,
+        zero biases, BatchNorm 1/0."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv1d | nn.Linear):
+                nn.init.kaiming_normal_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm1d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.GRU):
+                for name, param in m.named_parameters():
+                    if "weight_ih" in name:
+                        nn.init.xavier_uniform_(param)
+                    elif "weight_hh" in name:
+                        nn.init.orthogonal_(param)
+                    else:
+                        nn.init.zeros_(param)
+            if isinstance(m, BahdanauAttention):
+                for name, param in m.named_parameters():
+                    if "weight" in name:
+                        if "z" in name:
+                            nn.init.kaiming_normal_(param)
+                        else:
+                            nn.init.xavier_uniform_(param)
+                    else:
+                        nn.init.zeros_(param)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor,
+                return_attention_weights: bool = False):
+        if x.dim() == 4:  # the seed's (batch, 1, mels, time)
+            x = x.squeeze(1)
+        z = self.conv_block3(self.conv_block2(self.conv_block1(x)))
+        z = self.maxpool1(z).transpose(1, 2)  # (batch, time, hidden)
+        pooled = pooled_lengths(torch.as_tensor(lengths).cpu())
+        z = self.gru_layernorm(z)
+        packed = nn.utils.rnn.pack_padded_sequence(z, pooled, batch_first=True,
+                                                   enforce_sorted=False)
+        out, h = self.gru(packed)
+        out, out_lengths = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+        query = torch.cat((h[0], h[1]), dim=-1).unsqueeze(1)
+        att, weights = self.attention(query, out, out, out_lengths)
+        logits = self.linear2(self.linear1(att.squeeze(1)))
+        return (logits, weights) if return_attention_weights else logits
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def load_state(path: Path | str, **model_kwargs) -> EmoCatcher:
+    """An :class:`EmoCatcher` with the weights of a state_dict file (the seed's published
+    ``.pth`` files or this project's checkpoints, whose ``model_kwargs`` are stored next to the
+    weights), in eval mode. Raises ``RuntimeError`` when names or shapes do not match."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if "state_dict" in state:  # a serlib checkpoint: {"state_dict", "model_kwargs", ...}
+        model_kwargs = {**state.get("model_kwargs", {}), **model_kwargs}
+        state = state["state_dict"]
+    model = EmoCatcher(**model_kwargs)
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def pad_batch(arrays: Sequence[np.ndarray], pad_value: float = 0.0
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack ``(channels, frames)`` arrays of different lengths into a zero-padded
+    ``(batch, channels, max frames)`` tensor (the seed pads with 0 at the end) and their
+    lengths."""
+    lengths = torch.tensor([a.shape[1] for a in arrays], dtype=torch.long)
+    out = torch.full((len(arrays), arrays[0].shape[0], int(lengths.max())), pad_value,
+                     dtype=torch.float32)
+    for i, a in enumerate(arrays):
+        out[i, :, : a.shape[1]] = torch.from_numpy(np.asarray(a, dtype=np.float32))
+    return out, lengths
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, inputs: Sequence[np.ndarray], batch_size: int = 64,
+                  transform=None, return_attention: bool = False):
+    """Class probabilities ``(n, classes)`` for a list of ``(n_mels, frames)`` inputs, in
+    batches of ``batch_size`` in the given order (the seed evaluated in batches of 64, padded
+    with zeros). ``transform`` maps each input first (e.g. adds deltas). With
+    ``return_attention`` also a list of per-clip attention weights (pooled frames)."""
+    model.eval()
+    probs, attention = [], []
+    for start in range(0, len(inputs), batch_size):
+        chunk = [transform(a) if transform else a for a in inputs[start:start + batch_size]]
+        chunk = [a if a.shape[1] >= 2 else np.pad(a, ((0, 0), (0, 2 - a.shape[1])))
+                 for a in chunk]
+        x, lengths = pad_batch(chunk)
+        logits, weights = model(x, lengths, return_attention_weights=True)
+        probs.append(F.softmax(logits, dim=-1).numpy())
+        if return_attention:
+            for w, n in zip(weights[..., 0].numpy(), pooled_lengths(lengths).tolist(),
+                            strict=True):
+                attention.append(w[:n])
+    probs = np.concatenate(probs) if probs else np.zeros((0, model.num_classes), np.float32)
+    return (probs, attention) if return_attention else probs

@@ -1,0 +1,372 @@
+"""Training EmoCatcher (CABG) on cached inputs: batching with padding and packing, the seed's
+optimiser and schedule, augmentations, per-epoch histories, and honest epoch selection.
+
+The seed recomputed every spectrogram from the audio in every epoch and kept the epoch with the
+best TEST accuracy. Here inputs come from notebook 02's cache (``features.emocatcher_input_file``)
+and the kept epoch is the one with the best accuracy on a VALIDATION split carved from the
+training part (ties: lower validation loss). Test metrics are still logged per epoch, only to
+show how much picking the epoch on the test set inflates a result.
+
+A *run* trains one model on one (train, validation, test) split with one seed. Checkpoints are
+small ``torch.save`` dicts ``{"state_dict", "model_kwargs", "config", "meta"}``; histories are
+tables with one row per epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from serlib import cabg
+
+HISTORY_COLUMNS = ["epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss",
+                   "test_acc", "seconds"]
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run. Defaults are the seed's (``train.py``): 120
+    epochs, batch 32, AdaBelief lr 1e-3 (eps 1e-8, betas 0.9/0.999, weight decay 1e-7, not
+    decoupled, not rectified), label smoothing 0.1, ReduceLROnPlateau on the TRAIN loss (factor
+    0.7, patience 2, cooldown 3, min lr 1e-6, threshold 1e-3), seed 999; no augmentation.
+
+    Improvements (off by default): ``deltas`` (add first and second time derivatives: 192
+    input channels), ``specaugment`` (``freq_masks`` masks of up to ``freq_width`` mel bands and
+    ``time_masks`` masks of up to ``time_width`` frames, filled with the clip's mean level),
+    ``mixup`` (Beta(alpha, alpha) mixing of pairs within a batch; 0 = off).
+    """
+
+    epochs: int = 120
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-7
+    label_smoothing: float = 0.1
+    seed: int = 999
+    plateau_factor: float = 0.7
+    plateau_patience: int = 2
+    plateau_cooldown: int = 3
+    min_lr: float = 1e-6
+    deltas: bool = False
+    specaugment: bool = False
+    freq_masks: int = 2
+    freq_width: int = 8
+    time_masks: int = 2
+    time_width: int = 4
+    mixup: float = 0.0
+    eval_batch_size: int = 64
+
+    def model_kwargs(self, n_mels: int = 64, num_classes: int = 8) -> dict:
+        return {"input_dim": n_mels * (3 if self.deltas else 1), "num_classes": num_classes}
+
+
+def add_deltas(logmel: np.ndarray) -> np.ndarray:
+    """Stack a ``(n_mels, frames)`` log-mel with its first and second time derivatives
+    (librosa, width 5, edge frames repeated): ``(3 * n_mels, frames)``."""
+    width = 5
+    d1 = librosa.feature.delta(logmel, width=width, order=1, mode="nearest")
+    d2 = librosa.feature.delta(logmel, width=width, order=2, mode="nearest")
+    return np.concatenate([logmel, d1, d2]).astype(np.float32)
+
+
+def prepare_inputs(arrays: Sequence[np.ndarray], config: TrainConfig) -> list[np.ndarray]:
+    """The model inputs of a run: the cached log-mels, with deltas when ``config.deltas``."""
+    if config.deltas:
+        return [add_deltas(a) for a in arrays]
+    return [np.asarray(a, dtype=np.float32) for a in arrays]
+
+
+def spec_augment(x: torch.Tensor, lengths: torch.Tensor, config: TrainConfig,
+                 gen: torch.Generator) -> torch.Tensor:
+    """SpecAugment on a padded batch ``(batch, channels, frames)``: frequency and time masks
+    inside each clip's true length, filled with the clip's mean level (0 dB would be loud).
+    With deltas only the first third (the log-mel) is masked in frequency, and the same bands of
+    the deltas. Returns a new tensor."""
+    x = x.clone()
+    n_mels = x.shape[1] // (3 if config.deltas else 1)
+    for i, n in enumerate(lengths.tolist()):
+        fill = float(x[i, :n_mels, :n].mean())
+        for _ in range(config.freq_masks):
+            w = int(torch.randint(0, config.freq_width + 1, (1,), generator=gen))
+            f0 = int(torch.randint(0, max(n_mels - w, 1), (1,), generator=gen))
+            for part in range(x.shape[1] // n_mels):
+                x[i, part * n_mels + f0: part * n_mels + f0 + w, :n] = fill if part == 0 else 0.0
+        for _ in range(config.time_masks):
+            w = min(int(torch.randint(0, config.time_width + 1, (1,), generator=gen)), n // 4)
+            t0 = int(torch.randint(0, max(n - w, 1), (1,), generator=gen))
+            x[i, :n_mels, t0:t0 + w] = fill
+            x[i, n_mels:, t0:t0 + w] = 0.0
+    return x
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, inputs: Sequence[np.ndarray], labels: Sequence[int],
+             batch_size: int = 64, label_smoothing: float = 0.1
+             ) -> tuple[float, float, np.ndarray]:
+    """Mean loss (over batches, as the seed averages), accuracy and class probabilities of
+    ``model`` on inputs in their given order, in zero-padded batches of ``batch_size``."""
+    labels = np.asarray(labels)
+    probs = cabg.predict_proba(model, list(inputs), batch_size=batch_size)
+    if len(labels) == 0:
+        return float("nan"), float("nan"), probs
+    losses = []
+    for start in range(0, len(labels), batch_size):
+        p = torch.from_numpy(probs[start:start + batch_size])
+        y = torch.from_numpy(labels[start:start + batch_size]).long()
+        losses.append(float(F.cross_entropy(torch.log(p.clamp_min(1e-12)), y,
+                                            label_smoothing=label_smoothing)))
+    return float(np.mean(losses)), float((probs.argmax(1) == labels).mean()), probs
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the per-epoch ``history``, the validation-selected epoch
+    (1-based) with its weights, the last epoch's weights, and the model's constructor
+    arguments."""
+
+    history: pd.DataFrame
+    best_epoch: int
+    best_state: dict
+    last_state: dict
+    model_kwargs: dict
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _state_copy(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
+        val_x: Sequence[np.ndarray], val_y: Sequence[int],
+        test_x: Sequence[np.ndarray] = (), test_y: Sequence[int] = (),
+        config: TrainConfig | None = None, num_classes: int = 8,
+        log: Callable[[str], None] | None = None) -> FitResult:
+    """Train an :class:`~serlib.cabg.EmoCatcher` on cached inputs.
+
+    Args:
+        train_x, val_x, test_x: lists of ``(channels, frames)`` arrays (already prepared with
+            :func:`prepare_inputs`); ``test_x`` may be empty.
+        train_y, val_y, test_y: integer labels.
+        config: hyper-parameters (default: the seed's).
+        log: called with one line per epoch.
+
+    Every epoch: one pass over shuffled training batches (zero-padded, packed in the GRU,
+    masked in the attention), then evaluation on validation and test. The scheduler steps on
+    the training loss, as in the seed. The kept epoch maximises validation accuracy (ties:
+    lower validation loss); the test set never influences it.
+    """
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % (2 ** 32))
+    gen = torch.Generator().manual_seed(config.seed)
+    model_kwargs = config.model_kwargs(train_x[0].shape[0] // (3 if config.deltas else 1),
+                                       num_classes)
+    model = cabg.EmoCatcher(**model_kwargs)
+    from adabelief_pytorch import AdaBelief
+
+    optimizer = AdaBelief(model.parameters(), lr=config.lr, eps=1e-8, betas=(0.9, 0.999),
+                          weight_decay=config.weight_decay, weight_decouple=False,
+                          rectify=False, print_change_log=False)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
+        cooldown=config.plateau_cooldown, min_lr=config.min_lr, threshold=1e-3)
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    train_y_t = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
+    n = len(train_x)
+    rows, best, best_state = [], None, None
+    for epoch in range(1, config.epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(n, generator=gen)
+        batches = [order[i:i + config.batch_size] for i in range(0, n, config.batch_size)]
+        if len(batches) > 1 and len(batches[-1]) < 2:  # BatchNorm needs 2 samples
+            batches = batches[:-1]
+        total_loss, correct, seen = 0.0, 0, 0
+        for idx in batches:
+            x, lengths = cabg.pad_batch([train_x[i] for i in idx.tolist()])
+            y = train_y_t[idx]
+            if config.specaugment:
+                x = spec_augment(x, lengths, config, gen)
+            if config.mixup > 0:
+                lam = float(np.random.default_rng(int(torch.randint(0, 2**31, (1,),
+                                                                    generator=gen)))
+                            .beta(config.mixup, config.mixup))
+                perm = torch.randperm(len(idx), generator=gen)
+                x = lam * x + (1 - lam) * x[perm]
+                lengths = torch.maximum(lengths, lengths[perm])
+                logits = model(x, lengths)
+                loss = lam * criterion(logits, y) + (1 - lam) * criterion(logits, y[perm])
+            else:
+                logits = model(x, lengths)
+                loss = criterion(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += float(loss)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(idx)
+        train_loss = total_loss / len(batches)
+        val_loss, val_acc, _ = evaluate(model, val_x, val_y, config.eval_batch_size,
+                                        config.label_smoothing)
+        test_loss, test_acc, _ = evaluate(model, test_x, test_y, config.eval_batch_size,
+                                          config.label_smoothing)
+        row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": train_loss,
+               "train_acc": correct / seen, "val_loss": val_loss, "val_acc": val_acc,
+               "test_loss": test_loss, "test_acc": test_acc,
+               "seconds": time.perf_counter() - start}
+        scheduler.step(train_loss)
+        rows.append(row)
+        if best is None or (val_acc, -val_loss) > best:
+            best, best_state, best_epoch = (val_acc, -val_loss), _state_copy(model), epoch
+        if log:
+            log(f"epoch {epoch:3d} lr {row['lr']:.2e} train {train_loss:.4f}/{row['train_acc']:.4f}"
+                f" val {val_loss:.4f}/{val_acc:.4f} test {test_loss:.4f}/{test_acc:.4f}"
+                f" {row['seconds']:.1f}s")
+    return FitResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), best_epoch, best_state,
+                     _state_copy(model), model_kwargs, config)
+
+
+def save_checkpoint(path: Path | str, state: dict, model_kwargs: dict, config: TrainConfig,
+                    meta: dict | None = None, half: bool = True) -> Path:
+    """Save weights with what is needed to rebuild the model. ``half`` stores floating
+    tensors as float16 (half the size; :func:`load_checkpoint` casts back to float32, and the
+    notebook re-evaluates the stored weights, so every printed number is that of the file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    torch.save({"state_dict": state, "model_kwargs": model_kwargs, "config": asdict(config),
+                "meta": meta or {}}, path)
+    return path
+
+
+def load_checkpoint(path: Path | str) -> tuple[cabg.EmoCatcher, TrainConfig, dict]:
+    """``(model in eval mode, its TrainConfig, meta)`` from a :func:`save_checkpoint` file."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    model = cabg.EmoCatcher(**ckpt["model_kwargs"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in ckpt["state_dict"].items()})
+    return model.eval(), TrainConfig(**ckpt["config"]), ckpt.get("meta", {})
+
+
+def carve_validation(train_idx: np.ndarray, y: Sequence, frac: float = 0.1, seed: int = 0,
+                     groups: Sequence | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Split a training part into (fit, validation) positional indices.
+
+    Without ``groups``: a stratified random ``frac`` of the clips (speakers shared, like the
+    random protocols). With ``groups`` (actors): whole groups, about ``frac`` of them, chosen
+    with stratification by class (speaker-independent, like the actor protocols).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+
+    train_idx = np.asarray(train_idx)
+    y = np.asarray(y)
+    if groups is None:
+        fit_idx, val_idx = train_test_split(train_idx, test_size=frac, stratify=y[train_idx],
+                                            shuffle=True, random_state=seed)
+        return np.sort(fit_idx), np.sort(val_idx)
+    groups = np.asarray(groups)
+    n_splits = max(2, round(1 / frac))
+    sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    fit_pos, val_pos = next(sgkf.split(np.zeros(len(train_idx)), y[train_idx],
+                                       groups[train_idx]))
+    return np.sort(train_idx[fit_pos]), np.sort(train_idx[val_pos])
+
+
+def history_summary(history: pd.DataFrame, last_k: int = 10) -> dict:
+    """The numbers a run reports: the validation-selected epoch and its test accuracy, the
+    test-picked (optimistic, the seed's way) epoch and accuracy, the last epoch's, and the mean
+    test accuracy over the last ``last_k`` epochs (the seed's other number)."""
+    h = history.reset_index(drop=True)
+    key = list(zip(h["val_acc"], -h["val_loss"], strict=True))
+    sel = max(range(len(h)), key=lambda i: (key[i], -i))  # first epoch among equals
+    pick = int(h["test_acc"].to_numpy().argmax())
+    return {"val_epoch": int(h.loc[sel, "epoch"]), "val_acc": float(h.loc[sel, "val_acc"]),
+            "test_acc_val_selected": float(h.loc[sel, "test_acc"]),
+            "test_epoch_picked": int(h.loc[pick, "epoch"]),
+            "test_acc_test_picked": float(h.loc[pick, "test_acc"]),
+            "test_acc_last": float(h["test_acc"].iloc[-1]),
+            "test_acc_last_k_mean": float(h["test_acc"].iloc[-last_k:].mean())}
+
+
+@dataclass
+class RunSpec:
+    """One training run of a protocol: its name, fold and seed, and its (fit, validation,
+    test) positional indices into the corpus arrays."""
+
+    protocol: str
+    fold: int
+    seed: int
+    fit_idx: np.ndarray
+    val_idx: np.ndarray
+    test_idx: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return f"{self.protocol}_fold{self.fold}_seed{self.seed}"
+
+
+def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y: Sequence,
+              seeds: Sequence[int], groups: Sequence | None = None, val_frac: float = 0.1
+              ) -> list[RunSpec]:
+    """One :class:`RunSpec` per (split, seed): the validation part is carved from each
+    split's training part with :func:`carve_validation` (by ``groups`` when given), with the
+    run's seed, so that the test part never selects anything."""
+    runs = []
+    for k, (train, test) in enumerate(splits, start=1):
+        for s in seeds:
+            fit_idx, val_idx = carve_validation(train, y, val_frac, seed=s, groups=groups)
+            runs.append(RunSpec(protocol, k, s, fit_idx, val_idx, np.asarray(test)))
+    return runs
+
+
+def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
+              config: TrainConfig, out_dir: Path | str | None = None,
+              log: Callable[[str], None] | None = None) -> tuple[FitResult, pd.DataFrame]:
+    """Train one run and (with ``out_dir``) save ``<name>.pt`` (validation-selected weights)
+    and ``<name>.csv`` (history). Returns the fit and its history with run columns added."""
+    y = np.asarray(y)
+    cfg = TrainConfig(**{**asdict(config), "seed": run.seed})
+
+    def pick(idx):
+        return [inputs[i] for i in idx]
+
+    result = fit(pick(run.fit_idx), y[run.fit_idx], pick(run.val_idx), y[run.val_idx],
+                 pick(run.test_idx), y[run.test_idx], cfg, log=log)
+    history = result.history.assign(protocol=run.protocol, fold=run.fold, seed=run.seed)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        save_checkpoint(out_dir / f"{run.name}.pt", result.best_state, result.model_kwargs, cfg,
+                        {"protocol": run.protocol, "fold": run.fold, "seed": run.seed,
+                         "epoch": result.best_epoch, "n_fit": len(run.fit_idx),
+                         "n_val": len(run.val_idx), "n_test": len(run.test_idx)})
+        history.drop(columns=["seconds"]).to_csv(out_dir / f"{run.name}.csv",
+                                                          index=False)
+        (out_dir / f"{run.name}.json").write_text(json.dumps(
+            {"seconds_per_epoch": round(float(result.history["seconds"].mean()), 3)}))
+    return result, history
+
+
+def load_histories(folder: Path | str, protocol: str) -> pd.DataFrame:
+    """All saved histories of ``protocol`` in ``folder``, concatenated (empty if none)."""
+    files = sorted(Path(folder).glob(f"{protocol}_fold*_seed*.csv"))
+    if not files:
+        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "protocol", "fold", "seed"])
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
+def summarize_protocol(histories: pd.DataFrame, last_k: int = 10) -> pd.DataFrame:
+    """One row per (fold, seed) run with :func:`history_summary`'s numbers."""
+    rows = []
+    for (fold, seed), h in histories.groupby(["fold", "seed"], sort=True):
+        rows.append({"fold": int(fold), "seed": int(seed), **history_summary(h, last_k)})
+    return pd.DataFrame(rows)
