@@ -147,4 +147,10 @@ def run_notebooks(
         page = export_html(target, reports / "html" / f"{nb.stem}.html") if html else None
         results.append(RunResult(nb.name, target, page, time.perf_counter() - start))
         log(f"  done in {results[-1].seconds:.0f} s")
+    if html:
+        from serlib import reports as report_pages
+
+        report_pages.write_readme_tables(reports, update_readme=not data.is_demo)
+        log(f"wrote {paths.relative(reports / 'README.md')}"
+            + ("" if data.is_demo else " and the README's headline table"))
     return results

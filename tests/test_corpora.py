@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import requires_real_data, tone
+from synthetic_audio import requires_real_data, tone
 
 from serlib import corpora, paths
 

@@ -5,7 +5,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone
+from synthetic_audio import tone
 
 from serlib import audio, cache, corpora, features
 

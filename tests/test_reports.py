@@ -1,0 +1,37 @@
+import pandas as pd
+import pytest
+
+from serlib import evaluation, reports
+
+
+def _results(tmp_path):
+    summary = pd.DataFrame({"mean": [0.612, 0.55], "std": [0.031, 0.02], "n": [6, 6]},
+                           index=["accuracy", "uar"])
+    rows = evaluation.make_rows("ravdess", "emobox-6fold", "svm-rbf", summary, notebook="04")
+    seed = pd.DataFrame({"mean": [0.422], "std": [0.0], "n": [1]}, index=["accuracy"])
+    rows += evaluation.make_rows("ravdess", "actor-holdout-22-24", "lr", seed, source="seed")
+    evaluation.upsert_results(tmp_path, rows)
+    return evaluation.read_results(tmp_path)
+
+
+def test_headline_table_formats_mean_and_spread(tmp_path):
+    table = reports.headline_table(_results(tmp_path))
+    assert table["accuracy (%)"].tolist() == ["42.2", "61.2 +- 3.1"]
+    assert set(table["source"]) == {"seed (published)", "this study"}
+
+
+def test_readme_tables_between_markers(tmp_path):
+    _results(tmp_path)
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "01_eda.html").write_text("<html></html>")
+    readme = tmp_path / "top" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text(f"intro\n{reports.START}\nPLACEHOLDER\n{reports.END}\noutro\n")
+    block = reports.write_readme_tables(tmp_path, readme)
+    text = readme.read_text()
+    assert "PLACEHOLDER" not in text and "61.2 +- 3.1" in text and text.endswith("outro\n")
+    assert block in (tmp_path / "README.md").read_text()
+    assert "[01_eda](html/01_eda.html)" in (tmp_path / "README.md").read_text()
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        reports.write_readme_tables(tmp_path, readme)
