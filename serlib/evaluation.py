@@ -105,3 +105,42 @@ def upsert_results(reports: Path, rows: Iterable[dict]) -> pd.DataFrame:
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
     return table
+
+
+def predictions_path(artifacts: Path, corpus: str, protocol: str, model: str) -> Path:
+    """Where the per-recording predictions of one model under one protocol are saved."""
+    return Path(artifacts) / "predictions" / f"{corpus}__{protocol}__{model}.parquet"
+
+
+def save_predictions(artifacts: Path, corpus: str, protocol: str, model: str,
+                     table: pd.DataFrame) -> Path:
+    """Save per-recording predictions for the error analysis (notebook 07).
+
+    ``table`` needs ``file``, ``speaker``, ``y_true``, ``y_pred`` and ``fold``; optional
+    ``prob_<class>`` columns hold class probabilities (for calibration), and any metadata
+    columns (intensity, statement, duration, ...) are kept.
+
+    Used in: notebooks 04, 05, 06 (writers) and 07 (reader).
+    """
+    missing = {"file", "speaker", "y_true", "y_pred", "fold"} - set(table.columns)
+    if missing:
+        raise ValueError(f"predictions lack column(s) {sorted(missing)}")
+    path = predictions_path(artifacts, corpus, protocol, model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = table.copy()
+    for column in ("y_true", "y_pred", "speaker"):
+        out[column] = out[column].astype(str)
+    out.assign(corpus=corpus, protocol=protocol, model=model).to_parquet(path, index=False)
+    return path
+
+
+def load_predictions(artifacts: Path) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Every saved predictions table, keyed by (corpus, protocol, model).
+
+    Used in: notebooks/07_error_analysis.ipynb.
+    """
+    found = {}
+    for path in sorted((Path(artifacts) / "predictions").glob("*.parquet")):
+        corpus, protocol, model = path.stem.split("__")
+        found[(corpus, protocol, model)] = pd.read_parquet(path)
+    return found

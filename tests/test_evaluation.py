@@ -34,3 +34,15 @@ def test_upsert_replaces_same_key(tmp_path):
     assert table.loc[table["protocol"] == "emobox-6fold", "mean"].item() == 0.6
     with pytest.raises(ValueError, match="accepted: ours, seed, anchor"):
         evaluation.make_rows("x", "y", "z", summary, source="mine")
+
+
+def test_predictions_round_trip(tmp_path):
+    table = pd.DataFrame({"file": ["a.wav", "b.wav"], "speaker": ["01", "02"],
+                          "y_true": ["sad", "calm"], "y_pred": ["calm", "calm"], "fold": [1, 2],
+                          "prob_calm": [0.6, 0.9], "prob_sad": [0.4, 0.1]})
+    evaluation.save_predictions(tmp_path, "ravdess", "emobox-6fold", "cabg", table)
+    loaded = evaluation.load_predictions(tmp_path)
+    got = loaded[("ravdess", "emobox-6fold", "cabg")]
+    assert got["y_pred"].tolist() == ["calm", "calm"] and got["prob_sad"].tolist() == [0.4, 0.1]
+    with pytest.raises(ValueError, match="fold"):
+        evaluation.save_predictions(tmp_path, "r", "p", "m", table.drop(columns="fold"))
