@@ -26,9 +26,8 @@ window.addEventListener("load", () => {
     images: images.length,
     broken: images.filter(i => !i.complete || i.naturalWidth === 0).length,
     tables: document.querySelectorAll("table").length,
-    errors: document.querySelectorAll(".jp-RenderedText[data-mime-type*='stderr'] .ansi-red-fg,"
-                                      + " .output_error, [data-mime-type='application/vnd.jupyter.error']").length
-            + [...document.querySelectorAll("pre")].filter(p => /Traceback \\(most recent call last\\)/.test(p.textContent)).length,
+    errors: [...document.querySelectorAll("pre, .jp-OutputArea-output")]
+      .filter(e => /Traceback \\(most recent call last\\)/.test(e.textContent)).length,
   };
   const out = document.createElement("pre");
   out.id = "serlib-probe";
