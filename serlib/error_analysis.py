@@ -113,3 +113,53 @@ def calibration(pred: pd.DataFrame, n_bins: int = 10) -> tuple[pd.DataFrame, flo
     ece = float(np.sum(table["n"] * (table["confidence"] - table["accuracy"]).abs())
                 / len(confidence))
     return table, ece
+
+
+#: Which protocols share speakers between training and test (results-file protocol names).
+PROTOCOL_KIND = {
+    "random-holdout-8-2": "random (speakers shared)",
+    "random-5fold": "random (speakers shared)",
+    "seed004-random-80-20": "random (speakers shared)",
+    "emobox-25": "random (speakers shared)",
+    "actor-holdout-22-24": "speaker-independent",
+    "seed003-actors": "speaker-independent",
+    "emobox-6fold": "speaker-independent",
+    "loso-6": "speaker-independent",
+}
+
+
+def protocol_gap(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """For each corpus and model of this study evaluated under both kinds of protocol: the best
+    random-split number, the speaker-independent one (the mean over speaker-independent
+    protocols) and the gap in percentage points.
+
+    Used in: notebooks/07_error_analysis.ipynb.
+    """
+    ours = results[(results["source"] == "ours") & (results["metric"] == metric)].copy()
+    ours["kind"] = ours["protocol"].map(PROTOCOL_KIND)
+    ours = ours.dropna(subset=["kind"])
+    rows = []
+    for (corpus, model), group in ours.groupby(["corpus", "model"]):
+        kinds = group.groupby("kind")["mean"].mean()
+        if len(kinds) == 2:
+            random_, independent = kinds["random (speakers shared)"], kinds["speaker-independent"]
+            rows.append({"corpus": corpus, "model": model, "random": round(random_ * 100, 1),
+                         "speaker-independent": round(independent * 100, 1),
+                         "gap (points)": round((random_ - independent) * 100, 1)})
+    return pd.DataFrame(rows)
+
+
+def paired_bootstrap_diff(correct_a: Sequence[bool], correct_b: Sequence[bool],
+                          n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Accuracy difference A - B on the same recordings with a 95 % paired bootstrap interval
+    (recordings resampled together for both models).
+
+    Used in: notebooks/07_error_analysis.ipynb.
+    """
+    a = np.asarray(correct_a, dtype=float)
+    b = np.asarray(correct_b, dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(n_boot, len(a)))
+    diffs = a[idx].mean(axis=1) - b[idx].mean(axis=1)
+    return float(a.mean() - b.mean()), float(np.quantile(diffs, 0.025)), float(
+        np.quantile(diffs, 0.975))

@@ -70,7 +70,9 @@ def read_results(reports: Path) -> pd.DataFrame:
     path = results_path(reports)
     if not path.is_file():
         return pd.DataFrame(columns=RESULTS_COLUMNS)
-    return pd.read_csv(path, dtype={"note": str}, keep_default_na=False)
+    table = pd.read_csv(path, dtype={"notebook": str, "note": str})
+    table[["notebook", "note"]] = table[["notebook", "note"]].fillna("")
+    return table
 
 
 def make_rows(corpus: str, protocol: str, model: str, summary: pd.DataFrame, *,

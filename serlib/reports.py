@@ -23,7 +23,7 @@ def headline_table(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFr
     """
     rows = results[results["metric"] == metric].copy()
     rows["value"] = [
-        f"{m * 100:.1f} +- {s * 100:.1f}" if n > 1 else f"{m * 100:.1f}"
+        f"{m * 100:.1f} +- {s * 100:.1f}" if n > 1 and pd.notna(s) else f"{m * 100:.1f}"
         for m, s, n in zip(rows["mean"], rows["std"], rows["n"], strict=True)
     ]
     rows["who"] = rows["source"].map(SOURCE_LABEL)

@@ -57,3 +57,16 @@ def test_calibration(pred):
     assert ea.calibration(perfect)[1] == 0.0
     with pytest.raises(ValueError, match="probabilities"):
         ea.calibration(pred.drop(columns=["prob_calm", "prob_happy", "prob_sad"]))
+
+
+def test_protocol_gap_and_paired_bootstrap():
+    results = pd.DataFrame({
+        "corpus": ["ravdess"] * 3, "model": ["svm"] * 3, "metric": ["accuracy"] * 3,
+        "source": ["ours"] * 3, "mean": [0.80, 0.50, 0.60],
+        "protocol": ["random-5fold", "emobox-6fold", "actor-holdout-22-24"]})
+    gap = ea.protocol_gap(results)
+    assert gap.iloc[0]["gap (points)"] == 25.0
+    a = np.array([True] * 80 + [False] * 20)
+    b = np.array([True] * 50 + [False] * 50)
+    diff, low, high = ea.paired_bootstrap_diff(a, b)
+    assert diff == pytest.approx(0.3) and low < 0.3 < high and low > 0

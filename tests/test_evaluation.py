@@ -46,3 +46,12 @@ def test_predictions_round_trip(tmp_path):
     assert got["y_pred"].tolist() == ["calm", "calm"] and got["prob_sad"].tolist() == [0.4, 0.1]
     with pytest.raises(ValueError, match="fold"):
         evaluation.save_predictions(tmp_path, "r", "p", "m", table.drop(columns="fold"))
+
+
+def test_results_file_keeps_types(tmp_path):
+    summary = pd.DataFrame({"mean": [0.42], "std": [float("nan")], "n": [1]}, index=["accuracy"])
+    evaluation.upsert_results(tmp_path, evaluation.make_rows("r", "p", "m", summary,
+                                                             source="seed", notebook="04"))
+    table = evaluation.read_results(tmp_path)
+    assert table["notebook"].tolist() == ["04"] and table["note"].tolist() == [""]
+    assert table["std"].dtype.kind == "f" and table["mean"].dtype.kind == "f"
