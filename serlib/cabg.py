@@ -166,11 +166,13 @@ def count_parameters(model: nn.Module) -> int:
 def load_state(path: Path | str, **model_kwargs) -> EmoCatcher:
     """An :class:`EmoCatcher` with the weights of a state_dict file (the seed's published
     ``.pth`` files or this project's checkpoints, whose ``model_kwargs`` are stored next to the
-    weights), in eval mode. Raises ``RuntimeError`` when names or shapes do not match."""
+    weights; float16 weights are cast to float32), in eval mode. Raises ``RuntimeError`` when
+    names or shapes do not match."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     if "state_dict" in state:  # a serlib checkpoint: {"state_dict", "model_kwargs", ...}
         model_kwargs = {**state.get("model_kwargs", {}), **model_kwargs}
         state = state["state_dict"]
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     model = EmoCatcher(**model_kwargs)
     model.load_state_dict(state, strict=True)
     return model.eval()

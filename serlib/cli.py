@@ -18,6 +18,7 @@ EPILOG = """examples:
   python -m serlib audit ../shared/data/aesdd
   python -m serlib demo-data /tmp/demo
   python -m serlib download ravdess
+  python -m serlib predict clips/ --out predictions.csv
 
 data root: $SERLIB_DATA if set, else <project>/data (holding ravdess/ and aesdd/)."""
 
@@ -39,7 +40,7 @@ def _parse_value(text: str):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m serlib`` (sub-commands run, audit, demo-data,
-    download)."""
+    download, predict)."""
     parser = argparse.ArgumentParser(
         prog="python -m serlib",
         description="Reproducible speech-emotion-recognition study on RAVDESS and AESDD.",
@@ -82,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
         "and unpack it into <data root>/ravdess; for AESDD print how to get it.")
     download.add_argument("corpus", choices=["ravdess", "aesdd"])
     download.add_argument("--data-root", type=Path, help="default: $SERLIB_DATA or data/")
+
+    predict = sub.add_parser(
+        "predict", help="classify audio files with a trained EmoCatcher (CABG) model",
+        description="Predict the emotion of an audio file or of every audio file in a folder "
+        "with an EmoCatcher model (RAVDESS's 8 emotions). One row per file with the predicted "
+        "emotion and all class probabilities; unreadable files get a row with the error.")
+    predict.add_argument("target", type=Path, metavar="AUDIO_OR_FOLDER")
+    predict.add_argument("--model", type=Path,
+                         help="checkpoint (.pt from notebook 06, or the seed's .pth state_dict);"
+                         " default: models/cabg/random-holdout-8-2_seed_fold1_seed999.pt")
+    predict.add_argument("--out", type=Path, help="write the table to this CSV file")
     return parser
 
 
@@ -137,8 +149,27 @@ def _cmd_download(args) -> int:
     return 0
 
 
+def _cmd_predict(args) -> int:
+    from serlib import predict
+
+    model = args.model or predict.default_model()
+    if not Path(model).is_file():
+        print(f"error: no model file at {model}", file=sys.stderr)
+        return 2
+    try:
+        table = predict.run(args.target, model, args.out)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        print(table.to_csv(index=False), end="")
+    else:
+        print(f"{len(table)} files, {int((table['error'] != '').sum())} failed: {args.out}")
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "audit": _cmd_audit, "demo-data": _cmd_demo,
-            "download": _cmd_download}
+            "download": _cmd_download, "predict": _cmd_predict}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -211,7 +211,7 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total_loss += float(loss)
+            total_loss += float(loss.detach())
             correct += int((logits.argmax(1) == y).sum())
             seen += len(idx)
         train_loss = total_loss / len(batches)
@@ -256,6 +256,21 @@ def load_checkpoint(path: Path | str) -> tuple[cabg.EmoCatcher, TrainConfig, dic
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in ckpt["state_dict"].items()})
     return model.eval(), TrainConfig(**ckpt["config"]), ckpt.get("meta", {})
+
+
+def seed_row_order(table: pd.DataFrame, row_order_csv: Path | str) -> pd.DataFrame:
+    """``table`` (a RAVDESS corpus table) reordered like the seed's metadata table, whose
+    order fixes its hold-out split and folds: ``row_order_csv`` lists ``Actor_NN/<name>.wav``;
+    rows are matched by file name without extension. Raises ``ValueError`` if any is missing.
+    """
+    order = pd.read_csv(row_order_csv)["path"].map(lambda p: Path(p).stem)
+    stems = table["path"].map(lambda p: Path(p).stem)
+    position = pd.Series(range(len(table)), index=stems.to_numpy())
+    missing = sorted(set(order) - set(position.index))
+    if missing:
+        raise ValueError(f"{len(missing)} of the seed's files are not in the table, e.g. "
+                         f"{missing[:3]}")
+    return table.iloc[position.loc[order.to_numpy()].to_numpy()].reset_index(drop=True)
 
 
 def carve_validation(train_idx: np.ndarray, y: Sequence, frac: float = 0.1, seed: int = 0,
@@ -309,15 +324,16 @@ class RunSpec:
     fit_idx: np.ndarray
     val_idx: np.ndarray
     test_idx: np.ndarray
+    variant: str = "seed"
 
     @property
     def name(self) -> str:
-        return f"{self.protocol}_fold{self.fold}_seed{self.seed}"
+        return f"{self.protocol}_{self.variant}_fold{self.fold}_seed{self.seed}"
 
 
 def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y: Sequence,
-              seeds: Sequence[int], groups: Sequence | None = None, val_frac: float = 0.1
-              ) -> list[RunSpec]:
+              seeds: Sequence[int], groups: Sequence | None = None, val_frac: float = 0.1,
+              variant: str = "seed") -> list[RunSpec]:
     """One :class:`RunSpec` per (split, seed): the validation part is carved from each
     split's training part with :func:`carve_validation` (by ``groups`` when given), with the
     run's seed, so that the test part never selects anything."""
@@ -325,15 +341,17 @@ def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y:
     for k, (train, test) in enumerate(splits, start=1):
         for s in seeds:
             fit_idx, val_idx = carve_validation(train, y, val_frac, seed=s, groups=groups)
-            runs.append(RunSpec(protocol, k, s, fit_idx, val_idx, np.asarray(test)))
+            runs.append(RunSpec(protocol, k, s, fit_idx, val_idx, np.asarray(test), variant))
     return runs
 
 
 def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
               config: TrainConfig, out_dir: Path | str | None = None,
-              log: Callable[[str], None] | None = None) -> tuple[FitResult, pd.DataFrame]:
-    """Train one run and (with ``out_dir``) save ``<name>.pt`` (validation-selected weights)
-    and ``<name>.csv`` (history). Returns the fit and its history with run columns added."""
+              log: Callable[[str], None] | None = None, save_weights: bool = True
+              ) -> tuple[FitResult, pd.DataFrame]:
+    """Train one run and (with ``out_dir``) save ``<name>.pt`` (validation-selected weights,
+    unless ``save_weights`` is false) and ``<name>.csv`` (history). Returns the fit and its
+    history with run columns added."""
     y = np.asarray(y)
     cfg = TrainConfig(**{**asdict(config), "seed": run.seed})
 
@@ -342,13 +360,18 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
 
     result = fit(pick(run.fit_idx), y[run.fit_idx], pick(run.val_idx), y[run.val_idx],
                  pick(run.test_idx), y[run.test_idx], cfg, log=log)
-    history = result.history.assign(protocol=run.protocol, fold=run.fold, seed=run.seed)
+    history = result.history.assign(protocol=run.protocol, variant=run.variant, fold=run.fold,
+                                    seed=run.seed)
     if out_dir is not None:
         out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir is not None and save_weights:
         save_checkpoint(out_dir / f"{run.name}.pt", result.best_state, result.model_kwargs, cfg,
                         {"protocol": run.protocol, "fold": run.fold, "seed": run.seed,
                          "epoch": result.best_epoch, "n_fit": len(run.fit_idx),
-                         "n_val": len(run.val_idx), "n_test": len(run.test_idx)})
+                         "n_val": len(run.val_idx), "n_test": len(run.test_idx),
+                         "variant": run.variant})
+    if out_dir is not None:
         history.drop(columns=["seconds"]).to_csv(out_dir / f"{run.name}.csv",
                                                           index=False)
         (out_dir / f"{run.name}.json").write_text(json.dumps(
@@ -356,17 +379,183 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
     return result, history
 
 
-def load_histories(folder: Path | str, protocol: str) -> pd.DataFrame:
-    """All saved histories of ``protocol`` in ``folder``, concatenated (empty if none)."""
-    files = sorted(Path(folder).glob(f"{protocol}_fold*_seed*.csv"))
+def load_histories(folder: Path | str, protocol: str, variant: str = "seed") -> pd.DataFrame:
+    """All saved histories of ``protocol`` and ``variant`` in ``folder``, concatenated (empty
+    if none)."""
+    files = sorted(Path(folder).glob(f"{protocol}_{variant}_fold*_seed*.csv"))
     if not files:
-        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "protocol", "fold", "seed"])
+        return pd.DataFrame(columns=[*HISTORY_COLUMNS, "protocol", "variant", "fold", "seed"])
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
-def summarize_protocol(histories: pd.DataFrame, last_k: int = 10) -> pd.DataFrame:
-    """One row per (fold, seed) run with :func:`history_summary`'s numbers."""
+def summarize_protocol(histories: pd.DataFrame, last_k: int = 10,
+                       max_epoch: int | None = None) -> pd.DataFrame:
+    """One row per (fold, seed) run with :func:`history_summary`'s numbers; ``max_epoch``
+    truncates the histories first (the schedule does not depend on the number of epochs, so the
+    first 60 epochs of a 120-epoch run are a 60-epoch run)."""
+    if max_epoch is not None:
+        histories = histories[histories["epoch"] <= max_epoch]
     rows = []
     for (fold, seed), h in histories.groupby(["fold", "seed"], sort=True):
         rows.append({"fold": int(fold), "seed": int(seed), **history_summary(h, last_k)})
     return pd.DataFrame(rows)
+
+
+PROTOCOLS = ("random-holdout-8-2", "random-5fold", "emobox-6fold", "seed003-actors")
+
+
+def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: Sequence[int],
+                  variant: str = "seed", folds: Sequence[int] | None = None,
+                  val_frac: float = 0.1) -> list[RunSpec]:
+    """The runs of one evaluation protocol on a RAVDESS table (rows in the seed's order for
+    the random protocols), one per (fold, seed):
+
+    * ``random-holdout-8-2``: the seed's stratified 8:2 split (``random_state`` 999);
+      validation = a stratified 10 % of the training part;
+    * ``random-5fold``: the seed's stratified 5 folds; validation as above;
+    * ``emobox-6fold``: EmoBox's 6 speaker-independent folds; validation = about 10 % of the
+      training ACTORS (speaker-independent too);
+    * ``seed003-actors``: train on 18 actors, validate on 08, 19, 24, test on 11, 14, 15.
+
+    ``folds`` (1-based) keeps only some folds.
+    """
+    from serlib import splits
+
+    y = np.asarray(y)
+    actors = table["actor"].astype(int).to_numpy()
+    if protocol == "random-holdout-8-2":
+        runs = make_runs(protocol, splits.random_holdout(y, 0.2, 999), y, seeds,
+                         val_frac=val_frac, variant=variant)
+    elif protocol == "random-5fold":
+        runs = make_runs(protocol, splits.stratified_kfold(y, 5, 999), y, seeds,
+                         val_frac=val_frac, variant=variant)
+    elif protocol == "emobox-6fold":
+        runs = make_runs(protocol, splits.emobox_ravdess_folds(actors), y, seeds,
+                         groups=actors, val_frac=val_frac, variant=variant)
+    elif protocol == "seed003-actors":
+        parts = splits.seed003_split(actors)
+        runs = [RunSpec(protocol, 1, s, parts["train"], parts["dev"], parts["test"], variant)
+                for s in seeds]
+    else:
+        raise ValueError(f"unknown protocol {protocol!r}; accepted: {', '.join(PROTOCOLS)}")
+    if folds is not None:
+        runs = [r for r in runs if r.fold in set(folds)]
+    return runs
+
+
+def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
+                   config: TrainConfig, folder: Path | str, retrain: bool = False,
+                   log: Callable[[str], None] | None = None) -> list[str]:
+    """Train the runs whose checkpoint is not in ``folder`` yet (all of them with
+    ``retrain``); returns the names of the runs trained now. ``inputs`` are prepared already."""
+    trained = []
+    for run in runs:
+        if retrain or not (Path(folder) / f"{run.name}.pt").is_file():
+            train_run(run, inputs, y, config, out_dir=folder, log=log)
+            trained.append(run.name)
+    return trained
+
+
+def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
+                  folder: Path | str, batch_size: int = 64
+                  ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Re-evaluate the saved (validation-selected) checkpoint of every run on its test part.
+
+    Returns a table with one row per run (``fold``, ``seed``, ``epoch`` of the checkpoint,
+    accuracy, macro precision, UAR, macro F1, test size) and the test probabilities per run
+    name (rows in ``run.test_idx`` order). The inputs must be prepared as the run's config says
+    (deltas or not). Raises ``FileNotFoundError`` naming a missing checkpoint.
+    """
+    from serlib import evaluation
+
+    y = np.asarray(y)
+    rows, probs = [], {}
+    for run in runs:
+        path = Path(folder) / f"{run.name}.pt"
+        if not path.is_file():
+            raise FileNotFoundError(f"no checkpoint {path}: train it with retrain=True")
+        model, _, meta = load_checkpoint(path)
+        p = cabg.predict_proba(model, [inputs[i] for i in run.test_idx], batch_size=batch_size)
+        probs[run.name] = p
+        metrics = evaluation.classification_metrics(y[run.test_idx], p.argmax(1))
+        rows.append({"fold": run.fold, "seed": run.seed, "epoch": meta.get("epoch"),
+                     **metrics, "n_test": len(run.test_idx)})
+    return pd.DataFrame(rows), probs
+
+
+@dataclass
+class ProtocolResult:
+    """A protocol's runs with, when their checkpoints exist: the re-evaluated test metrics of
+    each run (``scores``), the test probabilities per run, the per-epoch histories and their
+    summary (``per_run``: validation-selected vs test-picked epochs). ``runs`` are the evaluated
+    runs; ``missing`` names runs without a checkpoint (left out of everything)."""
+
+    protocol: str
+    runs: list[RunSpec]
+    scores: pd.DataFrame | None = None
+    probs: dict[str, np.ndarray] | None = None
+    histories: pd.DataFrame | None = None
+    per_run: pd.DataFrame | None = None
+    missing: list[str] = field(default_factory=list)
+    trained: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return self.scores is not None
+
+    def table(self) -> pd.DataFrame:
+        """One row per run: the checkpoint's epoch and re-evaluated test accuracy and UAR, next
+        to the training log's test accuracy at the test-picked epoch, the last epoch, and the
+        mean of the last 10 epochs (all fractions)."""
+        merged = self.scores.merge(self.per_run, on=["fold", "seed"], how="left")
+        return merged[["fold", "seed", "epoch", "accuracy", "uar", "test_epoch_picked",
+                       "test_acc_test_picked", "test_acc_last", "test_acc_last_k_mean"]].rename(
+            columns={"epoch": "val_epoch", "accuracy": "test_acc", "uar": "test_uar",
+                     "test_epoch_picked": "picked_epoch", "test_acc_test_picked": "picked_acc",
+                     "test_acc_last": "last_acc", "test_acc_last_k_mean": "last10_acc"})
+
+    def summary(self) -> pd.DataFrame:
+        """Mean, std and count over runs of the honest (validation-selected, re-evaluated)
+        accuracy, UAR and F1 and of the optimistic test-picked accuracy and the last-10 mean."""
+        t = self.table().assign(f1=self.scores["f1"].to_numpy())
+        rows = {"accuracy (validation-selected epoch)": t["test_acc"],
+                "UAR (validation-selected epoch)": t["test_uar"],
+                "macro F1 (validation-selected epoch)": t["f1"],
+                "accuracy (test-picked epoch, optimistic)": t["picked_acc"],
+                "accuracy (mean of last 10 epochs)": t["last10_acc"]}
+        return pd.DataFrame({name: {"mean": v.mean(), "std": v.std(ddof=0), "n": v.count()}
+                             for name, v in rows.items()}).T
+
+
+def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
+                 logmels: Sequence[np.ndarray], config: TrainConfig, seeds: Sequence[int],
+                 folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,
+                 train: str = "never", log: Callable[[str], None] | None = None
+                 ) -> ProtocolResult:
+    """Everything a notebook needs for one protocol: make the runs, train them (``train``:
+    ``"never"``, ``"missing"`` = those without a checkpoint, or ``"all"``), then re-evaluate
+    every checkpoint on its test part and load the histories. With ``"never"`` and missing
+    checkpoints only the runs that have one are evaluated (``runs``); the others are listed in
+    ``missing`` (the notebook says "not run yet")."""
+    if train not in ("never", "missing", "all"):
+        raise ValueError(f"train must be never, missing or all, not {train!r}")
+    runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds)
+    folder = Path(folder)
+    missing = [r.name for r in runs if not (folder / f"{r.name}.pt").is_file()]
+    result = ProtocolResult(protocol, runs, missing=missing)
+    inputs = prepare_inputs(logmels, config)
+    if train != "never":
+        result.trained = ensure_trained(runs, inputs, y, config, folder,
+                                        retrain=train == "all", log=log)
+        result.missing = []
+    done = [r for r in runs if r.name not in result.missing]
+    if not done:
+        return result
+    result.runs = done
+    result.scores, result.probs = evaluate_runs(done, inputs, y, folder)
+    keep = {(r.fold, r.seed) for r in done}
+    h = load_histories(folder, protocol, variant)
+    h = h[[(f, s) in keep for f, s in zip(h["fold"], h["seed"], strict=True)]]
+    result.histories = h.reset_index(drop=True)
+    result.per_run = summarize_protocol(result.histories)
+    return result

@@ -1,0 +1,107 @@
+"""The EmoCatcher (CABG) re-implementation: architecture, masking, weights, faithfulness."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from serlib import cabg, paths
+
+SEED_DIR = paths.project_root().parent / "shared" / "seed-artifacts" / "emocatcher"
+
+
+def random_inputs(n=5, n_mels=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(-40, 10, (n_mels, int(rng.integers(6, 30)))).astype(np.float32)
+            for _ in range(n)]
+
+
+def test_parameter_count_matches_the_seed():
+    model = cabg.EmoCatcher()
+    n_state = sum(v.numel() for k, v in model.state_dict().items()
+                  if not k.endswith("num_batches_tracked"))
+    assert n_state == cabg.SEED_PARAMETERS  # the seed's 166,857 (with running stats)
+    assert cabg.count_parameters(model) == 166_729  # minus BatchNorm's running statistics
+
+
+def test_state_dict_names_are_the_seeds():
+    keys = set(cabg.EmoCatcher().state_dict())
+    for name in ("conv_block1.conv_block.0.weight", "conv_block3.conv_block.1.layer_norm.bias",
+                 "gru_layernorm.weight", "gru.weight_hh_l0_reverse",
+                 "attention.linear_z.weight", "linear1.1.running_var", "linear2.bias"):
+        assert name in keys
+
+
+def test_pooled_lengths_follow_maxpool():
+    assert cabg.pooled_lengths(torch.tensor([2, 3, 10, 11])).tolist() == [1, 1, 5, 5]
+    assert cabg.pooled_lengths(torch.tensor([1])).tolist() == [1]
+
+
+def test_forward_shapes_and_masked_attention():
+    torch.manual_seed(0)
+    model = cabg.EmoCatcher().eval()
+    x, lengths = cabg.pad_batch(random_inputs())
+    with torch.no_grad():
+        logits, weights = model(x, lengths, return_attention_weights=True)
+    assert logits.shape == (5, 8)
+    pooled = cabg.pooled_lengths(lengths)
+    assert weights.shape == (5, int(pooled.max()), 1)
+    for w, n in zip(weights[..., 0], pooled.tolist(), strict=True):
+        assert float(w[:n].sum()) == pytest.approx(1.0, abs=1e-5)
+        assert float(w[n:].abs().sum()) < 1e-6  # padded steps get no attention
+
+
+def test_seed_layout_4d_input_is_accepted():
+    model = cabg.EmoCatcher().eval()
+    x, lengths = cabg.pad_batch(random_inputs(3))
+    assert torch.allclose(model(x, lengths), model(x.unsqueeze(1), lengths))
+
+
+def test_predict_proba_rows_sum_to_one_and_attention_lengths():
+    model = cabg.EmoCatcher()
+    inputs = random_inputs(7) + [np.zeros((64, 1), np.float32)]  # one frame: padded to two
+    probs, att = cabg.predict_proba(model, inputs, batch_size=3, return_attention=True)
+    assert probs.shape == (8, 8)
+    assert np.allclose(probs.sum(1), 1, atol=1e-5)
+    assert [len(a) for a in att] == [max(a.shape[1], 2) // 2 for a in inputs]
+
+
+def test_load_state_roundtrip_and_half_precision(tmp_path: Path):
+    model = cabg.EmoCatcher()
+    torch.save(model.state_dict(), tmp_path / "plain.pth")
+    half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({"state_dict": half, "model_kwargs": {"input_dim": 64}}, tmp_path / "half.pt")
+    x, lengths = cabg.pad_batch(random_inputs(2))
+    model.eval()
+    assert torch.allclose(cabg.load_state(tmp_path / "plain.pth")(x, lengths), model(x, lengths))
+    assert torch.allclose(cabg.load_state(tmp_path / "half.pt")(x, lengths), model(x, lengths),
+                          atol=0.05)
+    with pytest.raises(RuntimeError):
+        cabg.load_state(tmp_path / "plain.pth", input_dim=192)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not (SEED_DIR / "best_model_0.8715_0.8655.pth").is_file(),
+                    reason="seed artifacts not found")
+def test_seed_weights_classify_the_seed_test_split():
+    """The seed's best checkpoint in serlib's model, on serlib's cached inputs, classifies
+    the seed's hold-out test set as it published (251 of 288), within 3 clips."""
+    from synthetic_audio import real_data_root
+
+    from serlib import features, splits, training
+
+    root = real_data_root()
+    if root is None:
+        pytest.skip("real corpora not found")
+    from serlib import corpora
+
+    table = training.seed_row_order(corpora.load_corpus("ravdess", root / "ravdess").table,
+                                    SEED_DIR / "row_order.csv")
+    y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
+    _, test = splits.random_holdout(y)[0]
+    run = features.extract(table["path"].iloc[test], features.emocatcher_input_file, {},
+                           n_jobs=1, progress=False)
+    model = cabg.load_state(SEED_DIR / "best_model_0.8715_0.8655.pth")
+    probs = cabg.predict_proba(model, [v["logmel"] for v in run.values], batch_size=64)
+    assert abs(int((probs.argmax(1) == y[test]).sum()) - 251) <= 3

@@ -1,0 +1,207 @@
+"""Training loop, validation-based epoch selection, checkpoints and protocol runs, on tiny
+random data."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from serlib import training
+
+
+def toy_data(n=48, n_classes=3, seed=0):
+    """Separable toy inputs: class k has a bright band at mel bins 10k..10k+8."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for i in range(n):
+        k = i % n_classes
+        x = rng.normal(-50, 3, (64, int(rng.integers(8, 20)))).astype(np.float32)
+        x[10 * k: 10 * k + 8] += 30
+        xs.append(x)
+        ys.append(k)
+    return xs, np.array(ys)
+
+
+def test_fit_learns_toy_data_and_keeps_validation_best():
+    torch.set_num_threads(1)
+    xs, ys = toy_data()
+    cfg = training.TrainConfig(epochs=4, batch_size=8, lr=3e-3, seed=1)
+    result = training.fit(xs[:32], ys[:32], xs[32:40], ys[32:40], xs[40:], ys[40:], cfg,
+                          num_classes=3)
+    h = result.history
+    assert list(h.columns) == training.HISTORY_COLUMNS
+    assert h["epoch"].tolist() == [1, 2, 3, 4]
+    assert h["train_acc"].iloc[-1] > 0.6
+    summary = training.history_summary(h)
+    assert summary["val_epoch"] == result.best_epoch
+    # the kept weights are those of the selected epoch: re-evaluating them reproduces it
+    model = training.cabg.EmoCatcher(**result.model_kwargs)
+    model.load_state_dict(result.best_state)
+    _, acc, _ = training.evaluate(model, xs[32:40], ys[32:40])
+    assert acc == pytest.approx(h.loc[h["epoch"] == result.best_epoch, "val_acc"].item())
+
+
+def test_fit_is_reproducible_with_a_seed():
+    xs, ys = toy_data(24)
+    cfg = training.TrainConfig(epochs=2, batch_size=8, seed=3, specaugment=True, mixup=0.2)
+    a = training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
+    b = training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
+    cols = ["train_loss", "val_loss", "val_acc"]
+    pd.testing.assert_frame_equal(a.history[cols], b.history[cols])
+    assert a.history["test_acc"].isna().all()  # no test set given
+
+
+def test_deltas_triple_the_channels():
+    xs, ys = toy_data(12)
+    cfg = training.TrainConfig(epochs=1, batch_size=4, deltas=True)
+    inputs = training.prepare_inputs(xs, cfg)
+    assert inputs[0].shape == (192, xs[0].shape[1])
+    result = training.fit(inputs[:8], ys[:8], inputs[8:], ys[8:], config=cfg, num_classes=3)
+    assert result.model_kwargs["input_dim"] == 192
+
+
+def test_spec_augment_masks_only_inside_each_clip():
+    x = torch.full((2, 64, 10), -30.0)
+    x[1, :, 6:] = 0.0  # padding of a 6-frame clip
+    lengths = torch.tensor([10, 6])
+    cfg = training.TrainConfig(specaugment=True, freq_masks=2, freq_width=8, time_masks=2,
+                               time_width=4)
+    out = training.spec_augment(x, lengths, cfg, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    assert torch.equal(out[1, :, 6:], x[1, :, 6:])
+    assert torch.equal(x[0], torch.full((64, 10), -30.0))  # input untouched
+
+
+def test_history_summary_separates_honest_and_test_picked():
+    h = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_acc": [0.5, 0.7, 0.7, 0.6],
+                      "val_loss": [1.0, 0.9, 0.8, 0.9], "test_acc": [0.5, 0.6, 0.65, 0.8],
+                      "test_loss": [1, 1, 1, 1], "train_acc": [0] * 4, "train_loss": [0] * 4})
+    s = training.history_summary(h, last_k=2)
+    assert s["val_epoch"] == 3  # tie on accuracy: lower validation loss
+    assert s["test_acc_val_selected"] == 0.65
+    assert (s["test_epoch_picked"], s["test_acc_test_picked"]) == (4, 0.8)
+    assert s["test_acc_last_k_mean"] == pytest.approx(0.725)
+
+
+def test_carve_validation_random_and_by_group():
+    y = np.repeat(np.arange(4), 30)
+    groups = np.tile(np.arange(12), 10)
+    train = np.arange(100)
+    fit_idx, val_idx = training.carve_validation(train, y, 0.2, seed=0)
+    assert len(set(fit_idx) & set(val_idx)) == 0 and len(fit_idx) + len(val_idx) == 100
+    fit_idx, val_idx = training.carve_validation(train, y, 0.2, seed=0, groups=groups)
+    assert not set(groups[fit_idx]) & set(groups[val_idx])
+    assert set(fit_idx) | set(val_idx) == set(train)
+
+
+def test_checkpoint_roundtrip(tmp_path: Path):
+    xs, ys = toy_data(12)
+    cfg = training.TrainConfig(epochs=1, batch_size=4)
+    result = training.fit(xs[:8], ys[:8], xs[8:], ys[8:], config=cfg, num_classes=3)
+    path = training.save_checkpoint(tmp_path / "m.pt", result.best_state, result.model_kwargs,
+                                    cfg, {"fold": 1})
+    model, config, meta = training.load_checkpoint(path)
+    assert config == cfg and meta == {"fold": 1}
+    assert path.stat().st_size < 400_000  # float16 storage
+    assert next(model.parameters()).dtype == torch.float32
+
+
+def fake_ravdess_table():
+    rows = [{"path": f"/x/Actor_{a:02d}/03-01-{e:02d}-01-01-{r:02d}-{a:02d}.flac", "actor": a,
+             "emotion": e}
+            for a in range(1, 25) for e in range(1, 9) for r in (1, 2)]
+    return pd.DataFrame(rows)
+
+
+def test_protocol_runs_never_share_test_clips_or_test_speakers():
+    table = fake_ravdess_table()
+    y = table["emotion"].to_numpy() - 1
+    actors = table["actor"].to_numpy()
+    for protocol, n_runs in (("random-holdout-8-2", 2), ("random-5fold", 10),
+                             ("emobox-6fold", 12), ("seed003-actors", 2)):
+        runs = training.protocol_runs(protocol, table, y, seeds=[0, 1])
+        assert len(runs) == n_runs
+        for r in runs:
+            parts = [set(r.fit_idx), set(r.val_idx), set(r.test_idx)]
+            assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+            if protocol in ("emobox-6fold", "seed003-actors"):
+                a = [set(actors[list(p)]) for p in parts]
+                assert not (a[0] & a[1] or a[0] & a[2] or a[1] & a[2])
+    with pytest.raises(ValueError, match="accepted"):
+        training.protocol_runs("nope", table, y, [0])
+
+
+def test_train_run_writes_history_and_checkpoint(tmp_path: Path):
+    xs, ys = toy_data(30)
+    run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
+                           np.arange(24, 30))
+    cfg = training.TrainConfig(epochs=2, batch_size=6)
+    training.train_run(run, xs, ys, cfg, out_dir=tmp_path)
+    assert (tmp_path / f"{run.name}.pt").is_file()
+    h = training.load_histories(tmp_path, "random-holdout-8-2")
+    assert len(h) == 2 and set(h["seed"]) == {0}
+    s = training.summarize_protocol(h, max_epoch=1)
+    assert s["val_epoch"].tolist() == [1]
+
+
+def test_seed_row_order(tmp_path: Path):
+    table = fake_ravdess_table()
+    order = table.sample(frac=1, random_state=0)["path"].map(
+        lambda p: p.replace("/x/", "").replace(".flac", ".wav"))
+    (tmp_path / "row_order.csv").write_text("path\n" + "\n".join(order) + "\n")
+    out = training.seed_row_order(table.iloc[::-1], tmp_path / "row_order.csv")
+    assert [Path(p).stem for p in out["path"]] == [Path(p).stem for p in order]
+    with pytest.raises(ValueError, match="not in the table"):
+        training.seed_row_order(table.iloc[:10], tmp_path / "row_order.csv")
+
+
+def test_deep_plots_draw_titled_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from serlib import deep_plots
+
+    h = pd.DataFrame({"epoch": [1, 2, 1, 2], "train_acc": [0.3, 0.5, 0.2, 0.6],
+                      "val_acc": [0.2, 0.4, 0.3, 0.4], "test_acc": [0.25, 0.45, 0.2, 0.5],
+                      "train_loss": [2, 1.5, 2.1, 1.4], "val_loss": [2, 1.8, 2, 1.7],
+                      "test_loss": [2, 1.7, 2.1, 1.6]})
+    fig = deep_plots.training_curves(h, "toy:", selected=[2])
+    assert [ax.get_title() for ax in fig.axes] == ["toy: accuracy", "toy: loss"]
+    labels = ["a", "b", "c"]
+    fig = deep_plots.confusion_matrices([0, 1, 2, 2], [0, 2, 2, 2], labels, "toy")
+    assert "counts" in fig.axes[0].get_title()
+    xs, _ = toy_data(4)
+    w = [np.full(x.shape[1] // 2, 2 / x.shape[1]) for x in xs]
+    deep_plots.attention_examples(xs, w, ["a", "b", "c", "a"], 0.062, ncols=3)
+    probs = np.eye(3)[[0, 1, 1, 0]]
+    deep_plots.predicted_examples(xs, [0, 1, 2, 0], probs, labels, 0.062)
+    table = pd.DataFrame({"label": ["x", "y"], "mean": [0.8, 0.6], "std": [0.01, np.nan],
+                          "kind": ["ours", "anchor"]})
+    fig = deep_plots.protocol_comparison(table, "toy")
+    assert fig.axes[0].get_title() == "toy"
+    plt.close("all")
+
+
+def test_run_protocol_trains_missing_then_reevaluates(tmp_path: Path):
+    table = fake_ravdess_table()
+    y = table["emotion"].to_numpy() - 1
+    rng = np.random.default_rng(0)
+    logmels = [rng.normal(-40, 5, (64, 6)).astype(np.float32) for _ in range(len(table))]
+    cfg = training.TrainConfig(epochs=1, batch_size=64)
+    before = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+    assert not before.available and before.missing == ["seed003-actors_seed_fold1_seed0"]
+    trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+                                    train="missing")
+    assert trained.trained == ["seed003-actors_seed_fold1_seed0"]
+    again = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0, 1], tmp_path)
+    assert again.missing == ["seed003-actors_seed_fold1_seed1"] and len(again.runs) == 1
+    pd.testing.assert_frame_equal(again.scores, trained.scores)
+    assert again.table()["test_acc"].item() == pytest.approx(again.scores["accuracy"].item())
+    assert "accuracy (test-picked epoch, optimistic)" in again.summary().index
+    with pytest.raises(ValueError, match="never, missing or all"):
+        training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+                              train="sometimes")
