@@ -30,9 +30,10 @@ smoke: venv
 
 ## The tests: serlib's unit tests, the smoke run of every notebook on the demo corpus, and
 ## nbval over the committed notebooks (real-data checks are skipped without the corpora).
+## One BLAS thread per process: on 2 cores, oversubscribed BLAS made some fits 100x slower.
 test: venv
 	$(PY) -m ruff check serlib tests notebooks
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(ARGS)
 
 ## Unit tests only (no notebooks).
