@@ -129,9 +129,9 @@ PROTOCOL_KIND = {
 
 
 def protocol_gap(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """For each corpus and model of this study evaluated under both kinds of protocol: the best
-    random-split number, the speaker-independent one (the mean over speaker-independent
-    protocols) and the gap in percentage points.
+    """For each corpus and model of this study evaluated under both kinds of protocol: the mean
+    over its random-split protocols, the mean over its speaker-independent protocols, and the
+    gap in percentage points.
 
     Used in: notebooks/07_error_analysis.ipynb.
     """

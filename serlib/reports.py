@@ -15,13 +15,22 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 SOURCE_LABEL = {"ours": "this study", "seed": "seed (published)", "anchor": "external anchor"}
 
 
-def headline_table(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+def headline_table(results: pd.DataFrame, metric: str = "accuracy",
+                   compact: bool = False) -> pd.DataFrame:
     """One row per corpus, protocol, model and source with ``metric`` as "mean +- std" in
     percent (std and n omitted where a single published number has none).
+
+    ``compact`` keeps, per corpus and protocol, only this study's best model (highest mean;
+    rows picked on the test set are never the best) beside every seed and anchor row: the
+    README's table.
 
     Used in: notebooks/07_error_analysis.ipynb, the README.
     """
     rows = results[results["metric"] == metric].copy()
+    if compact:
+        ours = rows[(rows["source"] == "ours") & ~rows["model"].str.contains("test-picked")]
+        best = ours.loc[ours.groupby(["corpus", "protocol"])["mean"].idxmax()]
+        rows = pd.concat([best, rows[rows["source"] != "ours"]])
     rows["value"] = [
         f"{m * 100:.1f} +- {s * 100:.1f}" if n > 1 and pd.notna(s) else f"{m * 100:.1f}"
         for m, s, n in zip(rows["mean"], rows["std"], rows["n"], strict=True)
@@ -62,7 +71,8 @@ def write_readme_tables(reports: Path | None = None, readme: Path | None = None,
     reports = Path(reports) if reports else paths.reports_dir()
     readme = Path(readme) if readme else paths.project_root() / "README.md"
     results = evaluation.read_results(reports)
-    block = markdown_table(headline_table(results)) if len(results) else "_no results yet_"
+    block = (markdown_table(headline_table(results, compact=True)) if len(results)
+             else "_no results yet_")
     if update_readme:
         readme.write_text(replace_between_markers(readme.read_text(), block))
     pages = sorted((reports / "html").glob("*.html"))

@@ -35,3 +35,13 @@ def test_readme_tables_between_markers(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         reports.write_readme_tables(tmp_path, readme)
+
+
+def test_compact_table_keeps_best_of_ours_and_every_reference(tmp_path):
+    results = _results(tmp_path)
+    extra = results.iloc[[0]].assign(model="lr", mean=0.5, source="ours")
+    picked = results.iloc[[0]].assign(model="lr test-picked", mean=0.9, source="ours")
+    table = reports.headline_table(pd.concat([results, extra, picked]), compact=True)
+    ours = table[table["source"] == "this study"]
+    assert ours["model"].tolist() == ["lr", "svm-rbf"]  # actor hold-out, EmoBox
+    assert "seed (published)" in set(table["source"])
