@@ -45,3 +45,15 @@ def test_compact_table_keeps_best_of_ours_and_every_reference(tmp_path):
     ours = table[table["source"] == "this study"]
     assert ours["model"].tolist() == ["lr", "svm-rbf"]  # actor hold-out, EmoBox
     assert "seed (published)" in set(table["source"])
+
+
+def test_readme_table_traces_to_the_results_file():
+    """Every number in the README's headline table is what the results file says now."""
+    from serlib import paths
+
+    readme = (paths.project_root() / "README.md").read_text()
+    start, end = readme.index(reports.START), readme.index(reports.END)
+    committed = readme[start + len(reports.START):end].strip()
+    results = evaluation.read_results(paths.reports_dir())
+    assert len(results), "reports/results.csv is empty"
+    assert committed == reports.markdown_table(reports.headline_table(results, compact=True))
