@@ -1,0 +1,185 @@
+"""Seed 004's Keras CNNs: architectures, augmentation, seeded training, recording-level
+evaluation and the run store, on tiny random data (seconds on one CPU thread)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from synthetic_audio import tone
+
+pytest.importorskip("tensorflow")
+
+from serlib import features  # noqa: E402
+from serlib import keras_cnn as kc
+
+
+def tiny_segments(n_rec: int = 20, shape=(16, 20), seed: int = 0) -> kc.Segments:
+    """Recordings of 1-3 segments; class c adds a bright band at rows 3c..3c+2."""
+    rng = np.random.default_rng(seed)
+    xs, ys, recs = [], [], []
+    for r in range(n_rec):
+        label = r % 5
+        for _ in range(1 + r % 3):
+            x = rng.normal(-40, 3, shape).astype(np.float32)
+            x[3 * label:3 * label + 3] += 20
+            xs.append(x)
+            ys.append(label)
+            recs.append(r)
+    return kc.Segments(np.stack(xs), np.array(ys), np.array(recs))
+
+
+def test_seed_architectures_match_the_seed():
+    expected = {  # conv filters, dense units, parameter count at 128 x 130 input
+        "model1": ((16, 32), (64,)),
+        "model2": ((16, 32, 32), (64, 32)),
+        "model3": ((16, 32, 64, 128), (128, 64, 32)),
+    }
+    for name, (convs, dense) in expected.items():
+        model = kc.build_model(name)
+        assert model.input_shape == (None, 128, 130, 1)
+        assert model.output_shape == (None, 5)
+        conv_layers = [la for la in model.layers if la.__class__.__name__ == "Conv2D"]
+        assert tuple(la.filters for la in conv_layers) == convs
+        assert all(la.kernel_size == (3, 3) and la.padding == "same" for la in conv_layers)
+        pools = [la for la in model.layers if la.__class__.__name__ == "MaxPooling2D"]
+        assert len(pools) == len(convs) and all(p.pool_size == (2, 2) for p in pools)
+        dense_layers = [la for la in model.layers if la.__class__.__name__ == "Dense"]
+        assert tuple(la.units for la in dense_layers) == (*dense, 5)
+        names = [la.__class__.__name__ for la in model.layers]
+        assert names[names.index("Flatten") + 1] == "Dropout"
+    assert kc.build_model("model1", kernel_size=5).layers[1].kernel_size == (5, 5)
+    with pytest.raises(ValueError, match="accepted: model1"):
+        kc.build_model("model9")
+
+
+def test_recording_level_averaging():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+    rec = np.array([5, 5, 7, 7])
+    recs, rp = kc.recording_proba(proba, rec)
+    assert recs.tolist() == [5, 7]
+    np.testing.assert_allclose(rp, [[0.55, 0.45], [0.45, 0.55]])
+    y = np.array([0, 0, 1, 1])
+    assert kc.recording_accuracy(proba, y, rec) == 1.0  # segments: 3 of 4 right
+    m = kc.run_metrics(proba, y, rec)
+    assert m["segment_accuracy"] == 0.5 and m["accuracy"] == 1.0
+    with pytest.raises(ValueError, match="several classes"):
+        kc.recording_labels(np.array([0, 1]), np.array([3, 3]))
+
+
+def test_spec_augment_masks_and_keeps_input():
+    rng = np.random.default_rng(0)
+    x = np.arange(2 * 16 * 20, dtype=np.float32).reshape(2, 16, 20)
+    out = kc.spec_augment(x, rng, freq_masks=1, freq_width=4, time_masks=1, time_width=5)
+    assert out.shape == x.shape and not np.shares_memory(out, x)
+    assert np.array_equal(x, np.arange(2 * 16 * 20, dtype=np.float32).reshape(2, 16, 20))
+    same = kc.spec_augment(x, np.random.default_rng(0), 1, 4, 1, 5)
+    assert np.array_equal(out, same)  # seeded
+    assert np.array_equal(kc.spec_augment(x, rng, 0, 4, 0, 5), x)
+
+
+def test_balanced_epoch_order():
+    y = np.array([0] * 6 + [1] * 2 + [2] * 3)
+    order = kc.epoch_order(y, np.random.default_rng(0), balanced=True)
+    assert np.bincount(y[order]).tolist() == [6, 6, 6]
+    plain = kc.epoch_order(y, np.random.default_rng(0))
+    assert sorted(plain.tolist()) == list(range(len(y)))
+
+
+def test_cosine_schedule():
+    cfg = kc.TrainConfig(epochs=5, schedule="cosine", lr=1e-3, min_lr_ratio=0.1)
+    lrs = [kc.learning_rate(cfg, e) for e in range(5)]
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(1e-4)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert kc.learning_rate(kc.TrainConfig(), 3) == 1e-3
+    with pytest.raises(ValueError, match="accepted: constant, cosine"):
+        kc.TrainConfig(schedule="step")
+
+
+def test_training_is_seeded_and_learns(tmp_path):
+    data = tiny_segments()
+    train, test = data.take(range(15)), data.take(range(15, 20))
+    cfg = kc.TrainConfig(arch="model1", epochs=8, batch_size=8, standardize=True, seed=3)
+    a = kc.train_run(train, test, cfg)
+    b = kc.train_run(train, test, cfg)
+    np.testing.assert_array_equal(a.proba, b.proba)  # one thread, fixed seeds: exact repeat
+    assert len(a.history) == 8 and a.best_epoch == 8
+    assert a.history["train_acc"].iloc[-1] > 0.5
+    assert kc.recording_accuracy(a.proba, a.y, a.rec) >= 0.6
+    with pytest.raises(AssertionError, match="test recording"):
+        kc.train_run(train, data.take([0, 16]), cfg)
+
+
+def test_improvements_run_with_validation_and_variants(tmp_path):
+    data = tiny_segments(n_rec=30)
+    shifted = kc.Segments(data.x + 1.0, data.y, data.rec)
+    train, test = data.take(range(25)), data.take(range(25, 30))
+    cfg = kc.TrainConfig(arch="model2", epochs=4, batch_size=8, standardize=True,
+                         batch_norm=True, specaugment=True, freq_width=3, time_width=4,
+                         balanced=True, schedule="cosine", val_fraction=0.3, patience=2,
+                         pitch_semitones=(4.0,))
+    run = kc.train_run(train, test, cfg, variants=[shifted])
+    assert 1 <= run.best_epoch <= len(run.history) <= 4
+    assert run.history["val_acc"].notna().all() and run.n_val > 0
+    assert run.n_fit + run.n_val == len(train)
+    with pytest.raises(ValueError, match="not aligned"):
+        kc.train_run(train, test, cfg, variants=[data.take(range(10))])
+
+
+def test_store_round_trip(tmp_path):
+    data = tiny_segments()
+    ids = [f"rec{i:02d}" for i in range(20)]
+    exp = kc.Experiment("tiny", kc.TrainConfig(arch="model1", epochs=1, batch_size=16),
+                        "test-protocol", [(np.arange(15), np.arange(15, 20)),
+                                          (np.arange(5, 20), np.arange(5))], keep_models=(1,))
+    trained = kc.run_experiment(exp, {"plain": data}, ids, tmp_path, log=None)
+    assert trained == ["tiny__0", "tiny__1"]
+    assert kc.run_experiment(exp, {"plain": data}, ids, tmp_path, log=None) == []  # cached
+    pred, hist, facts = kc.load_store(tmp_path)
+    assert set(pred["recording"]) == set(ids[:5] + ids[15:])
+    assert len(hist) == 2 and facts["n_params"].nunique() == 1
+    metrics = kc.metrics_from_predictions(pred)
+    assert metrics["split"].tolist() == [0, 1]
+    summary = kc.summarize_experiments(metrics)
+    assert summary.loc["tiny", "n"] == 2
+    # the kept model reproduces its stored probabilities
+    model, scale, config = kc.load_model(tmp_path, "tiny__1")
+    assert config.arch == "model1"
+    size = (tmp_path / "tiny__1.keras").stat().st_size
+    assert size < 1.5 * 4 * kc.count_params(model) + 100_000  # weights only, no Adam state
+    assert not (tmp_path / "tiny__0.keras").exists()
+    test = data.take(np.arange(5))
+    stored = pred[pred["split"] == 1][[f"p_{e}" for e in kc.EMOTIONS]].to_numpy()
+    np.testing.assert_allclose(kc.predict_proba(model, test.x, scale), stored, atol=1e-6)
+
+
+def test_pitch_mels_match_the_segment_mels(tmp_path):
+    path = tmp_path / "a01 (1).wav"
+    sf.write(path, tone(4.0, 16000, 200), 16000)
+    params = {"sr": 16000}
+    plain = features.aesdd_segment_mels(str(path), params)["mels"]
+    same = kc.aesdd_pitch_mels(str(path), kc.pitch_params(0, 16000))["mels"]
+    np.testing.assert_allclose(same, plain)
+    up = kc.aesdd_pitch_mels(str(path), kc.pitch_params(4, 16000))["mels"]
+    assert up.shape == plain.shape and not np.allclose(up, plain)
+    assert kc.pitch_params(-4) == {"sr": 44100, "semitones": -4.0}
+
+
+def test_experiments_cover_the_protocols():
+    rows = []
+    for spk in range(1, 7):
+        for emo in kc.EMOTIONS:
+            for u in range(4):
+                rows.append({"recording_id": f"{emo[0]}{u:02d} ({spk})", "speaker": f"{spk:02d}",
+                             "emotion": emo})
+    table = pd.DataFrame(rows)
+    exps = kc.experiments(table)
+    assert list(exps)[:6] == ["model3_seed", "improved", "model3_emobox", "model3_loso",
+                              "improved_emobox", "improved_loso"]
+    assert len(exps["model3_seed"].splits) == 5 and len(exps["improved_loso"].splits) == 6
+    assert exps["improved_emobox"].protocol == kc.EMOBOX_PROTOCOL
+    for exp in exps.values():
+        for train, test in exp.splits:
+            assert not set(train) & set(test)
+    assert exps["model1_wiener"].config.features() == {"sr": 44100, "wiener": True}
