@@ -19,13 +19,22 @@ import numpy as np
 CACHE_VERSION = 1
 
 
-def file_digest(path: Path | str, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes (hex, first 32 characters)."""
-    digest = hashlib.sha256()
+def hash_file(path: Path | str, algorithm: str = "sha256", chunk_size: int = 1 << 20) -> str:
+    """Hex digest of a file's bytes with ``algorithm`` (any name ``hashlib.new`` takes), read in
+    chunks of ``chunk_size`` bytes.
+
+    Used in: the feature cache's keys, the downloader's checksum.
+    """
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
+
+
+def file_digest(path: Path | str, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (hex, first 32 characters): the cache key of its content."""
+    return hash_file(path, "sha256", chunk_size)[:32]
 
 
 def params_digest(name: str, params: dict) -> str:

@@ -9,7 +9,6 @@ Used in: python -m serlib download
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ import requests
 from tqdm.auto import tqdm
 
 from serlib import paths
+from serlib.cache import hash_file
 
 __all__ = [
     "AESDD_EMOTIONS",
@@ -85,11 +85,7 @@ def md5sum(path: Path, chunk_size: int = 1 << 20) -> str:
 
     Used in: python -m serlib download
     """
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return hash_file(path, "md5", chunk_size)
 
 
 def _content_range_total(value: str | None) -> int | None:
