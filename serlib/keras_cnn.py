@@ -559,6 +559,30 @@ def metrics_from_predictions(pred: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ensemble_predictions(pred: pd.DataFrame, members: Sequence[str], name: str,
+                         complete_only: bool = True) -> pd.DataFrame:
+    """Model averaging: a predictions table for a new experiment ``name`` whose segment
+    probabilities are the mean over the ``members`` experiments' probabilities of the same
+    (split, recording, segment). With ``complete_only`` a split enters only when every member
+    has it (otherwise the "ensemble" would be a single model). No test information is used:
+    the members and their number are fixed before evaluation.
+
+    Used in: notebooks/05_keras_cnn_aesdd.ipynb.
+    """
+    cols = [f"p_{e}" for e in EMOTIONS]
+    keys = ["split", "recording", "segment", "label"]
+    part = pred[pred["experiment"].isin(members)]
+    if part.empty:
+        return pd.DataFrame(columns=PRED_COLUMNS + cols)
+    have = part.groupby("split")["experiment"].nunique()
+    splits_ok = have.index[have == len(set(members))] if complete_only else have.index
+    part = part[part["split"].isin(splits_ok)]
+    mean = part.groupby(keys, sort=False)[cols].mean().reset_index()
+    mean.insert(0, "experiment", name)
+    return mean[PRED_COLUMNS + cols].sort_values(["split", "recording", "segment"],
+                                                  ignore_index=True)
+
+
 def summarize_experiments(metrics: pd.DataFrame, columns: Sequence[str] = (
         "segment_accuracy", "accuracy", "uar")) -> pd.DataFrame:
     """Mean and std (ddof 0) over splits of each experiment, with the number of splits."""
@@ -737,6 +761,13 @@ IMPROVED_CONFIG = TrainConfig(standardize=True, specaugment=True, freq_masks=1, 
                               schedule="cosine", epochs=25)
 
 
+#: Members of the Model3 ensemble: the seed's recipe trained ``ENSEMBLE_SIZE`` times per split
+#: with different initialisations (weights seeds ``k``, ``100 + k``, ``200 + k`` for split
+#: ``k``); the ensemble averages their class probabilities (:func:`ensemble_predictions`).
+ENSEMBLE_SIZE = 3
+ENSEMBLE_MEMBERS = ("model3_seed",) + tuple(f"model3_seed_init{i}" for i in range(1, ENSEMBLE_SIZE))
+
+
 def seed_splits(recording_ids: Sequence[str], repeats: int = 5) -> list:
     """Seed 004's protocol, seeded: ``repeats`` random 80/20 splits of the RECORDINGS (seed =
     repeat index), each asserted recording-disjoint."""
@@ -748,7 +779,8 @@ def seed_splits(recording_ids: Sequence[str], repeats: int = 5) -> list:
 def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
     """All experiments of notebooks/05 on a corpus table (columns ``recording_id``,
     ``speaker``, ``emotion``), in priority order: the seed's Model3 and the improved recipe on
-    the seed protocol; both on EmoBox's split and leave-one-speaker-out; the
+    the seed protocol; both on EmoBox's split and leave-one-speaker-out; the seed's recipe
+    from other initialisations (the members of the Model3 ensemble); the
     seed's ablations (Model1, Model2, 5x5 kernels, dropout 0.3 and 0.7, Wiener filter; on
     Model1 as in the seed), the improved recipe's ablations (each part removed or added), and
     the first, heavier recipe (:data:`HEAVY_CONFIG`). Only the improved recipe's first-repeat
@@ -768,6 +800,8 @@ def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
         Experiment("model3_loso", SEED_CONFIG, LOSO_PROTOCOL, loso),
         Experiment("improved_emobox", imp, EMOBOX_PROTOCOL, emobox),
         Experiment("improved_loso", imp, LOSO_PROTOCOL, loso),
+        *[Experiment(f"model3_seed_init{i}", replace(SEED_CONFIG, seed=100 * i),
+                     SEED_PROTOCOL, seed) for i in range(1, ENSEMBLE_SIZE)],
         Experiment("model1_seed", m1, SEED_PROTOCOL, seed),
         Experiment("model2_seed", replace(SEED_CONFIG, arch="model2"), SEED_PROTOCOL, seed),
         Experiment("model1_kernel5", replace(m1, kernel_size=5), SEED_PROTOCOL, seed),

@@ -44,6 +44,11 @@ class TrainConfig:
     input channels), ``specaugment`` (``freq_masks`` masks of up to ``freq_width`` mel bands and
     ``time_masks`` masks of up to ``time_width`` frames, filled with the clip's mean level),
     ``mixup`` (Beta(alpha, alpha) mixing of pairs within a batch; 0 = off).
+
+    Other models: ``arch`` ``"mfcc-cnn"`` is seed 002's CNN (:mod:`serlib.mfcc_cnn`), trained
+    as that seed did with ``optimizer="adam"`` and ``schedule="cosine-restarts"``
+    (``CosineAnnealingWarmRestarts`` with a first cycle of ``restart_epochs`` epochs, stepped
+    once per epoch).
     """
 
     epochs: int = 120
@@ -64,9 +69,41 @@ class TrainConfig:
     time_width: int = 4
     mixup: float = 0.0
     eval_batch_size: int = 64
+    arch: str = "cabg"
+    optimizer: str = "adabelief"
+    schedule: str = "plateau"
+    restart_epochs: int = 10
 
-    def model_kwargs(self, n_mels: int = 64, num_classes: int = 8) -> dict:
+    def __post_init__(self) -> None:
+        for name, accepted in (("arch", ARCHS), ("optimizer", OPTIMIZERS),
+                               ("schedule", SCHEDULES)):
+            if getattr(self, name) not in accepted:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; accepted: "
+                                 f"{', '.join(accepted)}")
+
+    def model_kwargs(self, n_mels: int = 64, num_classes: int = 8, frames: int = 94) -> dict:
+        """Constructor arguments of the model (``n_mels``: input rows before deltas;
+        ``frames``: input length, used by the fixed-size MFCC CNN only)."""
+        if self.arch == "mfcc-cnn":
+            return {"n_mfcc": n_mels, "frames": frames, "num_classes": num_classes}
         return {"input_dim": n_mels * (3 if self.deltas else 1), "num_classes": num_classes}
+
+
+ARCHS = ("cabg", "mfcc-cnn")
+OPTIMIZERS = ("adabelief", "adam")
+SCHEDULES = ("plateau", "cosine-restarts")
+
+
+def build_model(arch: str, **model_kwargs) -> nn.Module:
+    """A fresh model of ``arch`` (``"cabg"``: :class:`serlib.cabg.EmoCatcher`;
+    ``"mfcc-cnn"``: :class:`serlib.mfcc_cnn.MfccCNN`)."""
+    if arch == "cabg":
+        return cabg.EmoCatcher(**model_kwargs)
+    if arch == "mfcc-cnn":
+        from serlib.mfcc_cnn import MfccCNN
+
+        return MfccCNN(**model_kwargs)
+    raise ValueError(f"unknown arch {arch!r}; accepted: {', '.join(ARCHS)}")
 
 
 def add_deltas(logmel: np.ndarray) -> np.ndarray:
@@ -150,7 +187,7 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
         test_x: Sequence[np.ndarray] = (), test_y: Sequence[int] = (),
         config: TrainConfig | None = None, num_classes: int = 8,
         log: Callable[[str], None] | None = None) -> FitResult:
-    """Train an :class:`~serlib.cabg.EmoCatcher` on cached inputs.
+    """Train an :class:`~serlib.cabg.EmoCatcher` (or ``config.arch``'s model) on cached inputs.
 
     Args:
         train_x, val_x, test_x: lists of ``(channels, frames)`` arrays (already prepared with
@@ -161,24 +198,35 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
 
     Every epoch: one pass over shuffled training batches (zero-padded, packed in the GRU,
     masked in the attention), then evaluation on validation and test. The scheduler steps on
-    the training loss, as in the seed. The kept epoch maximises validation accuracy (ties:
-    lower validation loss); the test set never influences it.
+    the training loss, as in the seed (per epoch, with ``cosine-restarts``). The kept epoch
+    maximises validation accuracy (ties: lower validation loss); the test set never influences
+    it. With an empty validation part the kept model is the last epoch's (a fixed budget,
+    chosen before training).
     """
     config = config or TrainConfig()
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % (2 ** 32))
     gen = torch.Generator().manual_seed(config.seed)
     model_kwargs = config.model_kwargs(train_x[0].shape[0] // (3 if config.deltas else 1),
-                                       num_classes)
-    model = cabg.EmoCatcher(**model_kwargs)
-    from adabelief_pytorch import AdaBelief
+                                       num_classes, frames=train_x[0].shape[1])
+    model = build_model(config.arch, **model_kwargs)
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                     weight_decay=config.weight_decay)
+    else:
+        from adabelief_pytorch import AdaBelief
 
-    optimizer = AdaBelief(model.parameters(), lr=config.lr, eps=1e-8, betas=(0.9, 0.999),
-                          weight_decay=config.weight_decay, weight_decouple=False,
-                          rectify=False, print_change_log=False)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
-        cooldown=config.plateau_cooldown, min_lr=config.min_lr, threshold=1e-3)
+        optimizer = AdaBelief(model.parameters(), lr=config.lr, eps=1e-8, betas=(0.9, 0.999),
+                              weight_decay=config.weight_decay, weight_decouple=False,
+                              rectify=False, print_change_log=False)
+    if config.schedule == "cosine-restarts":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            optimizer, T_0=config.restart_epochs, eta_min=config.min_lr)
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.plateau_factor,
+            patience=config.plateau_patience, cooldown=config.plateau_cooldown,
+            min_lr=config.min_lr, threshold=1e-3)
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     train_y_t = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
     n = len(train_x)
@@ -223,16 +271,23 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
                "train_acc": correct / seen, "val_loss": val_loss, "val_acc": val_acc,
                "test_loss": test_loss, "test_acc": test_acc,
                "seconds": time.perf_counter() - start}
-        scheduler.step(train_loss)
+        if config.schedule == "cosine-restarts":
+            scheduler.step()
+        else:
+            scheduler.step(train_loss)
         rows.append(row)
-        if best is None or (val_acc, -val_loss) > best:
+        if len(val_y) == 0:  # no validation part: the kept model is the last epoch's
+            best_epoch = epoch
+        elif best is None or (val_acc, -val_loss) > best:
             best, best_state, best_epoch = (val_acc, -val_loss), _state_copy(model), epoch
         if log:
             log(f"epoch {epoch:3d} lr {row['lr']:.2e} train {train_loss:.4f}/{row['train_acc']:.4f}"
                 f" val {val_loss:.4f}/{val_acc:.4f} test {test_loss:.4f}/{test_acc:.4f}"
                 f" {row['seconds']:.1f}s")
-    return FitResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), best_epoch, best_state,
-                     _state_copy(model), model_kwargs, config)
+    last_state = _state_copy(model)
+    return FitResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), best_epoch,
+                     last_state if best_state is None else best_state, last_state,
+                     model_kwargs, config)
 
 
 def save_checkpoint(path: Path | str, state: dict, model_kwargs: dict, config: TrainConfig,
@@ -249,13 +304,15 @@ def save_checkpoint(path: Path | str, state: dict, model_kwargs: dict, config: T
     return path
 
 
-def load_checkpoint(path: Path | str) -> tuple[cabg.EmoCatcher, TrainConfig, dict]:
-    """``(model in eval mode, its TrainConfig, meta)`` from a :func:`save_checkpoint` file."""
+def load_checkpoint(path: Path | str) -> tuple[nn.Module, TrainConfig, dict]:
+    """``(model in eval mode, its TrainConfig, meta)`` from a :func:`save_checkpoint` file
+    (checkpoints written before ``arch`` existed are EmoCatcher models)."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model = cabg.EmoCatcher(**ckpt["model_kwargs"])
+    config = TrainConfig(**ckpt["config"])
+    model = build_model(config.arch, **ckpt["model_kwargs"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in ckpt["state_dict"].items()})
-    return model.eval(), TrainConfig(**ckpt["config"]), ckpt.get("meta", {})
+    return model.eval(), config, ckpt.get("meta", {})
 
 
 def seed_row_order(table: pd.DataFrame, row_order_csv: Path | str) -> pd.DataFrame:
@@ -279,12 +336,15 @@ def carve_validation(train_idx: np.ndarray, y: Sequence, frac: float = 0.1, seed
 
     Without ``groups``: a stratified random ``frac`` of the clips (speakers shared, like the
     random protocols). With ``groups`` (actors): whole groups, about ``frac`` of them, chosen
-    with stratification by class (speaker-independent, like the actor protocols).
+    with stratification by class (speaker-independent, like the actor protocols). ``frac`` 0:
+    the whole part is fitted and the validation part is empty.
     """
     from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
     train_idx = np.asarray(train_idx)
     y = np.asarray(y)
+    if frac <= 0:  # no validation: fit on the whole training part
+        return np.sort(train_idx), np.array([], dtype=train_idx.dtype)
     if groups is None:
         fit_idx, val_idx = train_test_split(train_idx, test_size=frac, stratify=y[train_idx],
                                             shuffle=True, random_state=seed)
@@ -303,7 +363,10 @@ def history_summary(history: pd.DataFrame, last_k: int = 10) -> dict:
     test accuracy over the last ``last_k`` epochs (the seed's other number)."""
     h = history.reset_index(drop=True)
     key = list(zip(h["val_acc"], -h["val_loss"], strict=True))
-    sel = max(range(len(h)), key=lambda i: (key[i], -i))  # first epoch among equals
+    if h["val_acc"].isna().all():  # no validation part: the last epoch is the kept one
+        sel = len(h) - 1
+    else:
+        sel = max(range(len(h)), key=lambda i: (key[i], -i))  # first epoch among equals
     pick = int(h["test_acc"].to_numpy().argmax())
     return {"val_epoch": int(h.loc[sel, "epoch"]), "val_acc": float(h.loc[sel, "val_acc"]),
             "test_acc_val_selected": float(h.loc[sel, "test_acc"]),
@@ -417,6 +480,8 @@ def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: S
       training ACTORS (speaker-independent too);
     * ``seed003-actors``: train on 18 actors, validate on 08, 19, 24, test on 11, 14, 15.
 
+    ``val_frac`` 0: no validation part (the dev actors of ``seed003-actors`` are fitted).
+
     ``folds`` (1-based) keeps only some folds.
     """
     from serlib import splits
@@ -434,8 +499,10 @@ def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: S
                          groups=actors, val_frac=val_frac, variant=variant)
     elif protocol == "seed003-actors":
         parts = splits.seed003_split(actors)
-        runs = [RunSpec(protocol, 1, s, parts["train"], parts["dev"], parts["test"], variant)
-                for s in seeds]
+        fit, val = parts["train"], parts["dev"]
+        if val_frac <= 0:  # no validation: the dev actors are fitted too
+            fit, val = np.sort(np.concatenate([fit, val])), val[:0]
+        runs = [RunSpec(protocol, 1, s, fit, val, parts["test"], variant) for s in seeds]
     else:
         raise ValueError(f"unknown protocol {protocol!r}; accepted: {', '.join(PROTOCOLS)}")
     if folds is not None:
@@ -527,19 +594,57 @@ class ProtocolResult:
                              for name, v in rows.items()}).T
 
 
+def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.DataFrame:
+    """Model averaging: within each fold, the runs (in seed order) are cut into consecutive
+    groups of ``size`` seeds (an incomplete last group is dropped) and each group's test
+    probabilities are averaged. Nothing is chosen on the test set: the groups are fixed by
+    the seed list.
+
+    Returns one row per (fold, group): ``fold``, ``members`` (seeds joined by ``+``),
+    ``member_acc`` (mean accuracy of the members alone) and the ensemble's ``accuracy``,
+    ``precision``, ``uar``, ``f1``.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    from serlib import evaluation
+
+    if size < 1:
+        raise ValueError(f"ensemble size must be at least 1, not {size}")
+    y = np.asarray(y)
+    rows = []
+    by_fold: dict[int, list[RunSpec]] = {}
+    for run in result.runs:
+        by_fold.setdefault(run.fold, []).append(run)
+    for fold, runs in sorted(by_fold.items()):
+        runs = sorted(runs, key=lambda r: r.seed)
+        for start in range(0, len(runs) - size + 1, size):
+            group = runs[start:start + size]
+            truth = y[group[0].test_idx]
+            probs = [result.probs[r.name] for r in group]
+            rows.append({"fold": fold, "members": "+".join(str(r.seed) for r in group),
+                         "member_acc": float(np.mean([(p.argmax(1) == truth).mean()
+                                                      for p in probs])),
+                         **evaluation.classification_metrics(
+                             truth, np.mean(probs, axis=0).argmax(1))})
+    return pd.DataFrame(rows, columns=["fold", "members", "member_acc", "accuracy",
+                                       "precision", "uar", "f1"])
+
+
 def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  logmels: Sequence[np.ndarray], config: TrainConfig, seeds: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,
-                 train: str = "never", log: Callable[[str], None] | None = None
-                 ) -> ProtocolResult:
+                 train: str = "never", val_frac: float = 0.1,
+                 log: Callable[[str], None] | None = None) -> ProtocolResult:
     """Everything a notebook needs for one protocol: make the runs, train them (``train``:
     ``"never"``, ``"missing"`` = those without a checkpoint, or ``"all"``), then re-evaluate
     every checkpoint on its test part and load the histories. With ``"never"`` and missing
     checkpoints only the runs that have one are evaluated (``runs``); the others are listed in
-    ``missing`` (the notebook says "not run yet")."""
+    ``missing`` (the notebook says "not run yet"). ``val_frac`` 0 fits on the whole training
+    part and keeps the last epoch (see :func:`carve_validation`)."""
     if train not in ("never", "missing", "all"):
         raise ValueError(f"train must be never, missing or all, not {train!r}")
-    runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds)
+    runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds,
+                         val_frac=val_frac)
     folder = Path(folder)
     missing = [r.name for r in runs if not (folder / f"{r.name}.pt").is_file()]
     result = ProtocolResult(protocol, runs, missing=missing)

@@ -3,6 +3,8 @@ evaluation and the run store, on tiny random data (seconds on one CPU thread).""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -183,3 +185,26 @@ def test_experiments_cover_the_protocols():
         for train, test in exp.splits:
             assert not set(train) & set(test)
     assert exps["model1_wiener"].config.features() == {"sr": 44100, "wiener": True}
+    # the ensemble's members: the seed's recipe on the same splits, other initialisations
+    members = [exps[m] for m in kc.ENSEMBLE_MEMBERS]
+    assert len(members) == kc.ENSEMBLE_SIZE == 3
+    assert len({m.config.seed for m in members}) == 3
+    assert all(m.splits is members[0].splits for m in members)
+    assert all(replace(m.config, seed=0) == kc.SEED_CONFIG for m in members)
+
+
+def test_ensemble_averages_members_on_complete_splits():
+    rows = []
+    for exp, split, p_anger in (("a", 0, 0.9), ("b", 0, 0.1), ("a", 1, 0.7)):
+        for seg in range(2):
+            rows.append({"experiment": exp, "split": split, "recording": "r1", "segment": seg,
+                         "label": 0, **{f"p_{e}": 0.0 for e in kc.EMOTIONS},
+                         "p_anger": p_anger, "p_disgust": 1 - p_anger})
+    pred = pd.DataFrame(rows)
+    ens = kc.ensemble_predictions(pred, ["a", "b"], "ab")
+    assert set(ens["split"]) == {0}  # split 1 lacks member b
+    assert ens["experiment"].unique().tolist() == ["ab"] and len(ens) == 2
+    np.testing.assert_allclose(ens["p_anger"], 0.5)
+    loose = kc.ensemble_predictions(pred, ["a", "b"], "ab", complete_only=False)
+    assert set(loose["split"]) == {0, 1}
+    assert kc.metrics_from_predictions(loose)["split"].tolist() == [0, 1]

@@ -205,3 +205,44 @@ def test_run_protocol_trains_missing_then_reevaluates(tmp_path: Path):
     with pytest.raises(ValueError, match="never, missing or all"):
         training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                               train="sometimes")
+
+
+def test_without_validation_the_last_epoch_is_kept():
+    xs, ys = toy_data(24)
+    fit_idx, val_idx = training.carve_validation(np.arange(24), ys, frac=0)
+    assert fit_idx.tolist() == list(range(24)) and len(val_idx) == 0
+    cfg = training.TrainConfig(epochs=3, batch_size=8, seed=2)
+    result = training.fit(xs, ys, [], [], xs[:6], ys[:6], cfg, num_classes=3)
+    assert result.best_epoch == 3
+    for key, value in result.last_state.items():
+        assert torch.equal(result.best_state[key], value)
+    assert result.history["val_acc"].isna().all()
+    summary = training.history_summary(result.history)
+    assert summary["val_epoch"] == 3
+    assert summary["test_acc_val_selected"] == summary["test_acc_last"]
+
+
+def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
+    table = fake_ravdess_table()
+    y = table["emotion"].to_numpy() - 1
+    runs = training.protocol_runs("seed003-actors", table, y, [3, 1, 2, 4], val_frac=0)
+    assert all(len(r.val_idx) == 0 for r in runs)
+    assert len(runs[0].fit_idx) + len(runs[0].test_idx) == len(table)
+    test = runs[0].test_idx
+    truth = y[test]
+    n, k = len(test), 8
+    right = np.eye(k)[truth]
+    wrong = np.eye(k)[(truth + 1) % k]
+    # seeds 1 and 2 are each right on half of the clips, and confident where right
+    half = np.arange(n) < n // 2
+    p1 = np.where(half[:, None], 0.9 * right + 0.1 * wrong, 0.4 * right + 0.6 * wrong)
+    p2 = np.where(half[:, None], 0.4 * right + 0.6 * wrong, 0.9 * right + 0.1 * wrong)
+    probs = {r.name: {1: p1, 2: p2, 3: p1, 4: p1}[r.seed] for r in runs}
+    result = training.ProtocolResult("seed003-actors", runs, probs=probs)
+    scores = training.ensemble_scores(result, y, 2)
+    assert scores["members"].tolist() == ["1+2", "3+4"]  # groups follow the seed order
+    assert scores["member_acc"].tolist() == pytest.approx([0.5, 0.5], abs=1 / n)
+    assert scores["accuracy"].tolist() == pytest.approx([1.0, 0.5], abs=1 / n)
+    assert len(training.ensemble_scores(result, y, 3)) == 1  # the incomplete group is dropped
+    with pytest.raises(ValueError, match="at least 1"):
+        training.ensemble_scores(result, y, 0)
