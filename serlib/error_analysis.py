@@ -119,6 +119,7 @@ def calibration(pred: pd.DataFrame, n_bins: int = 10) -> tuple[pd.DataFrame, flo
 PROTOCOL_KIND = {
     "random-holdout-8-2": "random (speakers shared)",
     "random-5fold": "random (speakers shared)",
+    "seed002-random-80-20-speech+song": "random (speakers shared)",
     "seed004-random-80-20": "random (speakers shared)",
     "emobox-25": "random (speakers shared)",
     "actor-holdout-22-24": "speaker-independent",

@@ -761,11 +761,19 @@ IMPROVED_CONFIG = TrainConfig(standardize=True, specaugment=True, freq_masks=1, 
                               schedule="cosine", epochs=25)
 
 
-#: Members of the Model3 ensemble: the seed's recipe trained ``ENSEMBLE_SIZE`` times per split
-#: with different initialisations (weights seeds ``k``, ``100 + k``, ``200 + k`` for split
-#: ``k``); the ensemble averages their class probabilities (:func:`ensemble_predictions`).
+#: The Model3 ensemble: the seed's recipe trained ``ENSEMBLE_SIZE`` times per split with
+#: different initialisations (weights seeds ``k``, ``100 + k``, ``200 + k`` for split ``k``);
+#: the ensemble averages their class probabilities (:func:`ensemble_predictions`).
 ENSEMBLE_SIZE = 3
-ENSEMBLE_MEMBERS = ("model3_seed",) + tuple(f"model3_seed_init{i}" for i in range(1, ENSEMBLE_SIZE))
+
+
+def ensemble_members(base: str = "model3_seed") -> tuple[str, ...]:
+    """The experiments averaged by the ensemble of ``base`` (``model3_seed``,
+    ``model3_emobox`` or ``model3_loso``): ``base`` and its re-initialised copies."""
+    return (base,) + tuple(f"{base}_init{i}" for i in range(1, ENSEMBLE_SIZE))
+
+
+ENSEMBLE_MEMBERS = ensemble_members("model3_seed")
 
 
 def seed_splits(recording_ids: Sequence[str], repeats: int = 5) -> list:
@@ -800,8 +808,11 @@ def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
         Experiment("model3_loso", SEED_CONFIG, LOSO_PROTOCOL, loso),
         Experiment("improved_emobox", imp, EMOBOX_PROTOCOL, emobox),
         Experiment("improved_loso", imp, LOSO_PROTOCOL, loso),
-        *[Experiment(f"model3_seed_init{i}", replace(SEED_CONFIG, seed=100 * i),
-                     SEED_PROTOCOL, seed) for i in range(1, ENSEMBLE_SIZE)],
+        *[Experiment(f"{base}_init{i}", replace(SEED_CONFIG, seed=100 * i), protocol, parts)
+          for base, protocol, parts in (("model3_seed", SEED_PROTOCOL, seed),
+                                        ("model3_emobox", EMOBOX_PROTOCOL, emobox),
+                                        ("model3_loso", LOSO_PROTOCOL, loso))
+          for i in range(1, ENSEMBLE_SIZE)],
         Experiment("model1_seed", m1, SEED_PROTOCOL, seed),
         Experiment("model2_seed", replace(SEED_CONFIG, arch="model2"), SEED_PROTOCOL, seed),
         Experiment("model1_kernel5", replace(m1, kernel_size=5), SEED_PROTOCOL, seed),

@@ -630,6 +630,25 @@ def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.D
                                        "precision", "uar", "f1"])
 
 
+def ensemble_summary(result: ProtocolResult, y: Sequence[int], size: int) -> pd.DataFrame:
+    """Mean, std and count of the test accuracy of the single models (their kept epoch), of
+    the same models at their test-picked epoch (optimistic, from the training logs), and of
+    the ensembles of :func:`ensemble_scores` (accuracy and UAR). Rows are labelled for
+    printing; an ensemble row is left out when no group is complete.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    t = result.table()
+    rows = {"single model, kept epoch": t["test_acc"],
+            "single model, test-picked epoch (optimistic)": t["picked_acc"]}
+    ens = ensemble_scores(result, y, size)
+    if len(ens):
+        rows[f"ensemble of {size}: accuracy"] = ens["accuracy"]
+        rows[f"ensemble of {size}: UAR"] = ens["uar"]
+    return pd.DataFrame({name: {"mean": v.mean(), "std": v.std(ddof=0), "n": v.count()}
+                         for name, v in rows.items()}).T
+
+
 def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  logmels: Sequence[np.ndarray], config: TrainConfig, seeds: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,

@@ -191,6 +191,10 @@ def test_experiments_cover_the_protocols():
     assert len({m.config.seed for m in members}) == 3
     assert all(m.splits is members[0].splits for m in members)
     assert all(replace(m.config, seed=0) == kc.SEED_CONFIG for m in members)
+    for base in ("model3_emobox", "model3_loso"):
+        copies = [exps[m] for m in kc.ensemble_members(base)]
+        assert all(c.splits is exps[base].splits for c in copies)
+        assert len({c.config.seed for c in copies}) == 3
 
 
 def test_ensemble_averages_members_on_complete_splits():

@@ -244,5 +244,14 @@ def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
     assert scores["member_acc"].tolist() == pytest.approx([0.5, 0.5], abs=1 / n)
     assert scores["accuracy"].tolist() == pytest.approx([1.0, 0.5], abs=1 / n)
     assert len(training.ensemble_scores(result, y, 3)) == 1  # the incomplete group is dropped
+    result.scores = pd.DataFrame({"fold": 1, "seed": [r.seed for r in runs], "epoch": 9,
+                                  "accuracy": [0.5] * 4, "uar": 0.5, "f1": 0.5})
+    result.per_run = pd.DataFrame({"fold": 1, "seed": [r.seed for r in runs],
+                                   "test_epoch_picked": 3, "test_acc_test_picked": 0.6,
+                                   "test_acc_last": 0.5, "test_acc_last_k_mean": 0.5})
+    summary = training.ensemble_summary(result, y, 2)
+    assert summary.loc["ensemble of 2: accuracy", "mean"] == pytest.approx(0.75, abs=1 / n)
+    assert summary.loc["single model, kept epoch", "n"] == 4
+    assert "ensemble of 5: accuracy" not in training.ensemble_summary(result, y, 5).index
     with pytest.raises(ValueError, match="at least 1"):
         training.ensemble_scores(result, y, 0)
