@@ -163,6 +163,12 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def float32_state(state: dict) -> dict:
+    """``state`` (a state_dict) with its floating tensors cast to float32: this project's
+    checkpoints store float16 weights."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def load_state(path: Path | str, **model_kwargs) -> EmoCatcher:
     """An :class:`EmoCatcher` with the weights of a state_dict file (the seed's published
     ``.pth`` files or this project's checkpoints, whose ``model_kwargs`` are stored next to the
@@ -172,9 +178,8 @@ def load_state(path: Path | str, **model_kwargs) -> EmoCatcher:
     if "state_dict" in state:  # a serlib checkpoint: {"state_dict", "model_kwargs", ...}
         model_kwargs = {**state.get("model_kwargs", {}), **model_kwargs}
         state = state["state_dict"]
-    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     model = EmoCatcher(**model_kwargs)
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(float32_state(state), strict=True)
     return model.eval()
 
 

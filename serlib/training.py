@@ -310,8 +310,7 @@ def load_checkpoint(path: Path | str) -> tuple[nn.Module, TrainConfig, dict]:
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     config = TrainConfig(**ckpt["config"])
     model = build_model(config.arch, **ckpt["model_kwargs"])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in ckpt["state_dict"].items()})
+    model.load_state_dict(cabg.float32_state(ckpt["state_dict"]))
     return model.eval(), config, ckpt.get("meta", {})
 
 
