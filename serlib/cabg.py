@@ -92,12 +92,22 @@ class EmoCatcher(nn.Module):
 
     ``forward(x, lengths)`` returns logits ``(batch, num_classes)``; with
     ``return_attention_weights=True`` also the attention weights ``(batch, pooled time, 1)``.
+
+    ``standardize`` (not the seed's; off by default, so the seed's ``state_dict`` loads as
+    is): the model first standardises each input channel with a stored mean and standard
+    deviation (buffers ``input_mean`` and ``input_std``, set from the training clips by
+    :meth:`set_input_stats`) and zeroes the padded frames again. The seed feeds raw dB levels.
     """
 
     def __init__(self, input_dim: int = 64, hidden_dim: int = 128, kernel_size: int = 3,
-                 num_classes: int = 8, conv_dropout: float = 0.2, head_dropout: float = 0.1):
+                 num_classes: int = 8, conv_dropout: float = 0.2, head_dropout: float = 0.1,
+                 standardize: bool = False):
         super().__init__()
         self.input_dim, self.hidden_dim, self.num_classes = input_dim, hidden_dim, num_classes
+        self.standardize = standardize
+        if standardize:
+            self.register_buffer("input_mean", torch.zeros(input_dim))
+            self.register_buffer("input_std", torch.ones(input_dim))
         half = hidden_dim // 2
         self.conv_block1 = Conv1dLNBlock(input_dim, half, kernel_size, conv_dropout)
         self.conv_block2 = Conv1dLNBlock(half, half, kernel_size, conv_dropout)
@@ -140,10 +150,24 @@ class EmoCatcher(nn.Module):
                     else:
                         nn.init.zeros_(param)
 
+    @torch.no_grad()
+    def set_input_stats(self, inputs: Sequence[np.ndarray]) -> None:
+        """Store the per-channel mean and standard deviation over all frames of ``inputs``
+        (``(channels, frames)`` arrays: the training clips) for ``standardize``."""
+        if not self.standardize:
+            raise ValueError("set_input_stats needs a model built with standardize=True")
+        frames = np.concatenate([np.asarray(a, dtype=np.float64) for a in inputs], axis=1)
+        self.input_mean.copy_(torch.from_numpy(frames.mean(axis=1)))
+        self.input_std.copy_(torch.from_numpy(frames.std(axis=1) + 1e-5))
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor,
                 return_attention_weights: bool = False):
         if x.dim() == 4:  # the seed's (batch, 1, mels, time)
             x = x.squeeze(1)
+        if self.standardize:
+            x = (x - self.input_mean[None, :, None]) / self.input_std[None, :, None]
+            frames = torch.arange(x.shape[-1], device=x.device)[None, :]
+            x = x * (frames < torch.as_tensor(lengths).to(x.device)[:, None])[:, None, :]
         z = self.conv_block3(self.conv_block2(self.conv_block1(x)))
         z = self.maxpool1(z).transpose(1, 2)  # (batch, time, hidden)
         pooled = pooled_lengths(torch.as_tensor(lengths).cpu())

@@ -113,11 +113,14 @@ def clip_vector(path: str, params: dict) -> dict[str, np.ndarray]:
 
 def emocatcher_input_file(path: str, params: dict) -> dict[str, np.ndarray]:
     """EmoCatcher's model input for one file (22050 Hz, 64-mel dB, cut to its VAD bounds),
-    with the bounds: keys ``logmel`` (64 x frames) and ``vad`` ([start, end]).
+    with the bounds: keys ``logmel`` (64 x frames) and ``vad`` ([start, end]). ``params``:
+    ``sr`` (Hz), ``speed`` (a speed-perturbed copy, :func:`serlib.audio.speed_perturb`; 1 = the
+    clip as it is).
 
     Used in: notebooks/02_features.ipynb, notebooks/06_cabg_ravdess.ipynb.
     """
     y, sr = audio.load_audio(path, sr=params.get("sr", audio.EMOCATCHER_SR))
+    y = audio.speed_perturb(y, sr, float(params.get("speed", 1.0)))
     logmel = audio.emocatcher_logmel(y, sr)
     start, end = audio.emocatcher_vad(logmel)
     return {"logmel": logmel[:, start:end], "vad": np.array([start, end])}

@@ -43,7 +43,9 @@ class TrainConfig:
     Improvements (off by default): ``deltas`` (add first and second time derivatives: 192
     input channels), ``specaugment`` (``freq_masks`` masks of up to ``freq_width`` mel bands and
     ``time_masks`` masks of up to ``time_width`` frames, filled with the clip's mean level),
-    ``mixup`` (Beta(alpha, alpha) mixing of pairs within a batch; 0 = off).
+    ``mixup`` (Beta(alpha, alpha) mixing of pairs within a batch; 0 = off), ``standardize``
+    (the CABG model standardises each input channel with the mean and std of the fitted clips,
+    stored in the model; the seed feeds raw dB levels).
 
     Other models: ``arch`` ``"mfcc-cnn"`` is seed 002's CNN (:mod:`serlib.mfcc_cnn`), trained
     as that seed did with ``optimizer="adam"`` and ``schedule="cosine-restarts"``
@@ -73,6 +75,7 @@ class TrainConfig:
     optimizer: str = "adabelief"
     schedule: str = "plateau"
     restart_epochs: int = 10
+    standardize: bool = False
 
     def __post_init__(self) -> None:
         for name, accepted in (("arch", ARCHS), ("optimizer", OPTIMIZERS),
@@ -80,13 +83,16 @@ class TrainConfig:
             if getattr(self, name) not in accepted:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; accepted: "
                                  f"{', '.join(accepted)}")
+        if self.standardize and self.arch != "cabg":
+            raise ValueError(f"standardize applies to arch 'cabg' only, not {self.arch!r}")
 
     def model_kwargs(self, n_mels: int = 64, num_classes: int = 8, frames: int = 94) -> dict:
         """Constructor arguments of the model (``n_mels``: input rows before deltas;
         ``frames``: input length, used by the fixed-size MFCC CNN only)."""
         if self.arch == "mfcc-cnn":
             return {"n_mfcc": n_mels, "frames": frames, "num_classes": num_classes}
-        return {"input_dim": n_mels * (3 if self.deltas else 1), "num_classes": num_classes}
+        kwargs = {"input_dim": n_mels * (3 if self.deltas else 1), "num_classes": num_classes}
+        return {**kwargs, "standardize": True} if self.standardize else kwargs
 
 
 ARCHS = ("cabg", "mfcc-cnn")
@@ -210,6 +216,8 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
     model_kwargs = config.model_kwargs(train_x[0].shape[0] // (3 if config.deltas else 1),
                                        num_classes, frames=train_x[0].shape[1])
     model = build_model(config.arch, **model_kwargs)
+    if config.standardize:
+        model.set_input_stats(train_x)
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
@@ -409,18 +417,26 @@ def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y:
 
 def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
               config: TrainConfig, out_dir: Path | str | None = None,
-              log: Callable[[str], None] | None = None, save_weights: bool = True
+              log: Callable[[str], None] | None = None, save_weights: bool = True,
+              augmented: Sequence[Sequence[np.ndarray]] = ()
               ) -> tuple[FitResult, pd.DataFrame]:
     """Train one run and (with ``out_dir``) save ``<name>.pt`` (validation-selected weights,
     unless ``save_weights`` is false) and ``<name>.csv`` (history). Returns the fit and its
-    history with run columns added."""
+    history with run columns added.
+
+    ``augmented``: extra versions of the corpus, each a list aligned with ``inputs`` (e.g.
+    speed-perturbed copies); the fitted clips' versions are added to the fitted part (with the
+    same labels). Validation and test clips are never augmented.
+    """
     y = np.asarray(y)
     cfg = TrainConfig(**{**asdict(config), "seed": run.seed})
 
     def pick(idx):
         return [inputs[i] for i in idx]
 
-    result = fit(pick(run.fit_idx), y[run.fit_idx], pick(run.val_idx), y[run.val_idx],
+    fit_x = pick(run.fit_idx) + [version[i] for version in augmented for i in run.fit_idx]
+    fit_y = np.tile(y[run.fit_idx], 1 + len(augmented))
+    result = fit(fit_x, fit_y, pick(run.val_idx), y[run.val_idx],
                  pick(run.test_idx), y[run.test_idx], cfg, log=log)
     history = result.history.assign(protocol=run.protocol, variant=run.variant, fold=run.fold,
                                     seed=run.seed)
@@ -511,13 +527,15 @@ def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: S
 
 def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
                    config: TrainConfig, folder: Path | str, retrain: bool = False,
-                   log: Callable[[str], None] | None = None) -> list[str]:
+                   log: Callable[[str], None] | None = None,
+                   augmented: Sequence[Sequence[np.ndarray]] = ()) -> list[str]:
     """Train the runs whose checkpoint is not in ``folder`` yet (all of them with
-    ``retrain``); returns the names of the runs trained now. ``inputs`` are prepared already."""
+    ``retrain``); returns the names of the runs trained now. ``inputs`` (and ``augmented``,
+    see :func:`train_run`) are prepared already."""
     trained = []
     for run in runs:
         if retrain or not (Path(folder) / f"{run.name}.pt").is_file():
-            train_run(run, inputs, y, config, out_dir=folder, log=log)
+            train_run(run, inputs, y, config, out_dir=folder, log=log, augmented=augmented)
             trained.append(run.name)
     return trained
 
@@ -652,13 +670,15 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  logmels: Sequence[np.ndarray], config: TrainConfig, seeds: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,
                  train: str = "never", val_frac: float = 0.1,
-                 log: Callable[[str], None] | None = None) -> ProtocolResult:
+                 log: Callable[[str], None] | None = None,
+                 augmented: Sequence[Sequence[np.ndarray]] = ()) -> ProtocolResult:
     """Everything a notebook needs for one protocol: make the runs, train them (``train``:
     ``"never"``, ``"missing"`` = those without a checkpoint, or ``"all"``), then re-evaluate
     every checkpoint on its test part and load the histories. With ``"never"`` and missing
     checkpoints only the runs that have one are evaluated (``runs``); the others are listed in
     ``missing`` (the notebook says "not run yet"). ``val_frac`` 0 fits on the whole training
-    part and keeps the last epoch (see :func:`carve_validation`)."""
+    part and keeps the last epoch (see :func:`carve_validation`). ``augmented``: extra
+    versions of ``logmels`` added to every fitted part (:func:`train_run`)."""
     if train not in ("never", "missing", "all"):
         raise ValueError(f"train must be never, missing or all, not {train!r}")
     runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds,
@@ -668,8 +688,9 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
     result = ProtocolResult(protocol, runs, missing=missing)
     inputs = prepare_inputs(logmels, config)
     if train != "never":
+        extra = [prepare_inputs(version, config) for version in augmented]
         result.trained = ensure_trained(runs, inputs, y, config, folder,
-                                        retrain=train == "all", log=log)
+                                        retrain=train == "all", log=log, augmented=extra)
         result.missing = []
     done = [r for r in runs if r.name not in result.missing]
     if not done:

@@ -75,3 +75,15 @@ def test_peak_normalize_wiener_pitch_shift():
     assert shifted.shape == y.shape
     f0 = [np.median(librosa.yin(s, fmin=80, fmax=800, sr=sr)) for s in (y, shifted)]
     assert f0[1] / f0[0] == pytest.approx(2 ** (4 / 12), rel=0.05)
+
+
+def test_speed_perturb_changes_tempo_and_pitch_together():
+    sr = 16000
+    y = tone(1.0, sr, 200, silence=0.0) * 0.2
+    fast = audio.speed_perturb(y, sr, 1.25)
+    assert len(fast) == pytest.approx(len(y) / 1.25, abs=2)
+    f0 = [np.median(librosa.yin(s, fmin=80, fmax=800, sr=sr)) for s in (y, fast)]
+    assert f0[1] / f0[0] == pytest.approx(1.25, rel=0.05)
+    assert audio.speed_perturb(y, sr, 1.0).tolist() == y.astype(np.float32).tolist()
+    with pytest.raises(ValueError, match="positive"):
+        audio.speed_perturb(y, sr, 0)

@@ -81,6 +81,31 @@ def test_load_state_roundtrip_and_half_precision(tmp_path: Path):
         cabg.load_state(tmp_path / "plain.pth", input_dim=192)
 
 
+def test_standardize_uses_stored_statistics_and_keeps_padding_zero(tmp_path: Path):
+    inputs = random_inputs(4)
+    model = cabg.EmoCatcher(standardize=True).eval()
+    model.set_input_stats(inputs)
+    frames = np.concatenate(inputs, axis=1)
+    assert np.allclose(model.input_mean.numpy(), frames.mean(1), atol=1e-3)
+    assert np.allclose(model.input_std.numpy(), frames.std(1), atol=1e-3)
+    # the same as feeding standardised clips, zero-padded, to the plain model
+    plain = cabg.EmoCatcher().eval()
+    plain.load_state_dict({k: v for k, v in model.state_dict().items()
+                           if not k.startswith("input_")})
+    scaled = [(a - frames.mean(1, keepdims=True)) / (frames.std(1, keepdims=True) + 1e-5)
+              for a in inputs]
+    x, lengths = cabg.pad_batch(inputs)
+    with torch.no_grad():
+        assert torch.allclose(model(x, lengths), plain(*cabg.pad_batch(scaled)), atol=1e-4)
+    torch.save({"state_dict": model.state_dict(),
+                "model_kwargs": {"input_dim": 64, "standardize": True}}, tmp_path / "s.pt")
+    loaded = cabg.load_state(tmp_path / "s.pt")
+    assert torch.equal(loaded.input_mean, model.input_mean)
+    with pytest.raises(ValueError, match="standardize=True"):
+        cabg.EmoCatcher().set_input_stats(inputs)
+    assert "input_mean" not in cabg.EmoCatcher().state_dict()  # the seed's layout is unchanged
+
+
 @pytest.mark.realdata
 @pytest.mark.skipif(not (SEED_DIR / "best_model_0.8715_0.8655.pth").is_file(),
                     reason="seed artifacts not found")

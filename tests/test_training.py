@@ -255,3 +255,39 @@ def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
     assert "ensemble of 5: accuracy" not in training.ensemble_summary(result, y, 5).index
     with pytest.raises(ValueError, match="at least 1"):
         training.ensemble_scores(result, y, 0)
+
+
+def test_augmented_versions_join_the_fitted_part_only(tmp_path: Path, monkeypatch):
+    xs, ys = toy_data(30)
+    faster = [x[:, ::2] for x in xs]  # a stand-in for a speed-perturbed copy of the corpus
+    run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
+                           np.arange(24, 30))
+    seen = {}
+    real_fit = training.fit
+
+    def spy(train_x, train_y, val_x, val_y, test_x, test_y, config, **kw):
+        seen.update(n_fit=len(train_x), fit_y=np.asarray(train_y), n_val=len(val_x),
+                    n_test=len(test_x), widths=[x.shape[1] for x in train_x])
+        return real_fit(train_x, train_y, val_x, val_y, test_x, test_y, config, **kw)
+
+    monkeypatch.setattr(training, "fit", spy)
+    training.train_run(run, xs, ys, training.TrainConfig(epochs=1, batch_size=6),
+                       augmented=[faster])
+    assert seen["n_fit"] == 36 and seen["n_val"] == 6 and seen["n_test"] == 6
+    assert seen["fit_y"].tolist() == ys[:18].tolist() * 2
+    assert seen["widths"][18:] == [faster[i].shape[1] for i in range(18)]
+
+
+def test_standardize_option_stores_training_statistics(tmp_path: Path):
+    xs, ys = toy_data(24)
+    cfg = training.TrainConfig(epochs=1, batch_size=8, standardize=True)
+    result = training.fit(xs[:16], ys[:16], [], [], xs[16:], ys[16:], cfg, num_classes=3)
+    assert result.model_kwargs["standardize"] is True
+    frames = np.concatenate(xs[:16], axis=1)
+    assert np.allclose(result.best_state["input_mean"].numpy(), frames.mean(1), atol=1e-3)
+    path = training.save_checkpoint(tmp_path / "s.pt", result.best_state, result.model_kwargs,
+                                    cfg)
+    model, config, _ = training.load_checkpoint(path)
+    assert config.standardize and model.standardize
+    with pytest.raises(ValueError, match="standardize applies to arch 'cabg'"):
+        training.TrainConfig(arch="mfcc-cnn", standardize=True)
