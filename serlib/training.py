@@ -449,6 +449,7 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
                          "epoch": result.best_epoch, "n_fit": len(run.fit_idx),
                          "n_val": len(run.val_idx), "n_test": len(run.test_idx),
                          "variant": run.variant})
+        save_test_probabilities(run, inputs, out_dir, cfg.eval_batch_size)
     if out_dir is not None:
         history.drop(columns=["seconds"]).to_csv(out_dir / f"{run.name}.csv",
                                                           index=False)
@@ -534,21 +535,46 @@ def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Seq
     see :func:`train_run`) are prepared already."""
     trained = []
     for run in runs:
-        if retrain or not (Path(folder) / f"{run.name}.pt").is_file():
+        if retrain or not has_result(run, folder):
             train_run(run, inputs, y, config, out_dir=folder, log=log, augmented=augmented)
             trained.append(run.name)
     return trained
 
 
+def probabilities_path(folder: Path | str, run: RunSpec) -> Path:
+    """Where a run's test probabilities are stored: ``<folder>/<run name>.probs.npy``."""
+    return Path(folder) / f"{run.name}.probs.npy"
+
+
+def save_test_probabilities(run: RunSpec, inputs: Sequence[np.ndarray], folder: Path | str,
+                            batch_size: int = 64) -> Path:
+    """Evaluate a run's saved checkpoint on its test part and store the probabilities
+    (float32, rows in ``run.test_idx`` order) next to it, so that the run can be reported and
+    averaged after its checkpoint is no longer kept (see :func:`evaluate_runs`)."""
+    model, _, _ = load_checkpoint(Path(folder) / f"{run.name}.pt")
+    probs = cabg.predict_proba(model, [inputs[i] for i in run.test_idx], batch_size=batch_size)
+    path = probabilities_path(folder, run)
+    np.save(path, probs.astype(np.float32))
+    return path
+
+
+def has_result(run: RunSpec, folder: Path | str) -> bool:
+    """Whether a run has a checkpoint or stored test probabilities in ``folder``."""
+    return (Path(folder) / f"{run.name}.pt").is_file() or probabilities_path(folder, run).is_file()
+
+
 def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
                   folder: Path | str, batch_size: int = 64
                   ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Re-evaluate the saved (validation-selected) checkpoint of every run on its test part.
+    """Re-evaluate the saved (validation-selected) checkpoint of every run on its test part;
+    a run whose checkpoint is not kept is scored from its stored test probabilities
+    (:func:`save_test_probabilities`) instead.
 
     Returns a table with one row per run (``fold``, ``seed``, ``epoch`` of the checkpoint,
-    accuracy, macro precision, UAR, macro F1, test size) and the test probabilities per run
-    name (rows in ``run.test_idx`` order). The inputs must be prepared as the run's config says
-    (deltas or not). Raises ``FileNotFoundError`` naming a missing checkpoint.
+    accuracy, macro precision, UAR, macro F1, test size, ``source``: ``"checkpoint"`` or
+    ``"stored probabilities"``) and the test probabilities per run name (rows in
+    ``run.test_idx`` order). The inputs must be prepared as the run's config says (deltas or
+    not). Raises ``FileNotFoundError`` naming a run that has neither.
     """
     from serlib import evaluation
 
@@ -556,14 +582,23 @@ def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequ
     rows, probs = [], {}
     for run in runs:
         path = Path(folder) / f"{run.name}.pt"
-        if not path.is_file():
+        stored = probabilities_path(folder, run)
+        if path.is_file():
+            model, _, meta = load_checkpoint(path)
+            p = cabg.predict_proba(model, [inputs[i] for i in run.test_idx],
+                                   batch_size=batch_size)
+            epoch, source = meta.get("epoch"), "checkpoint"
+        elif stored.is_file():
+            p = np.load(stored)
+            if p.shape[0] != len(run.test_idx):
+                raise ValueError(f"{stored} has {p.shape[0]} rows, the run {len(run.test_idx)}")
+            epoch, source = None, "stored probabilities"
+        else:
             raise FileNotFoundError(f"no checkpoint {path}: train it with retrain=True")
-        model, _, meta = load_checkpoint(path)
-        p = cabg.predict_proba(model, [inputs[i] for i in run.test_idx], batch_size=batch_size)
         probs[run.name] = p
         metrics = evaluation.classification_metrics(y[run.test_idx], p.argmax(1))
-        rows.append({"fold": run.fold, "seed": run.seed, "epoch": meta.get("epoch"),
-                     **metrics, "n_test": len(run.test_idx)})
+        rows.append({"fold": run.fold, "seed": run.seed, "epoch": epoch,
+                     **metrics, "n_test": len(run.test_idx), "source": source})
     return pd.DataFrame(rows), probs
 
 
@@ -591,8 +626,11 @@ class ProtocolResult:
         """One row per run: the checkpoint's epoch and re-evaluated test accuracy and UAR, next
         to the training log's test accuracy at the test-picked epoch, the last epoch, and the
         mean of the last 10 epochs (all fractions)."""
-        merged = self.scores.merge(self.per_run, on=["fold", "seed"], how="left")
-        return merged[["fold", "seed", "epoch", "accuracy", "uar", "test_epoch_picked",
+        keys = ["fold", "seed"]
+        if "variant" in self.scores and "variant" in self.per_run:  # merged recipes
+            keys = ["variant", *keys]
+        merged = self.scores.merge(self.per_run, on=keys, how="left")
+        return merged[[*keys, "epoch", "accuracy", "uar", "test_epoch_picked",
                        "test_acc_test_picked", "test_acc_last", "test_acc_last_k_mean"]].rename(
             columns={"epoch": "val_epoch", "accuracy": "test_acc", "uar": "test_uar",
                      "test_epoch_picked": "picked_epoch", "test_acc_test_picked": "picked_acc",
@@ -609,6 +647,29 @@ class ProtocolResult:
                 "accuracy (mean of last 10 epochs)": t["last10_acc"]}
         return pd.DataFrame({name: {"mean": v.mean(), "std": v.std(ddof=0), "n": v.count()}
                              for name, v in rows.items()}).T
+
+
+def merge_results(*results: ProtocolResult) -> ProtocolResult:
+    """One :class:`ProtocolResult` holding the evaluated runs of several recipes (variants) of
+    the same protocol, e.g. to average models of two recipes with :func:`ensemble_scores`
+    (runs of equal seed then sit next to each other: a group of ``2 * k`` holds seeds ``k``
+    of each recipe). Raises ``ValueError`` for different protocols or unevaluated results.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    if not results or any(not r.available for r in results):
+        raise ValueError("merge_results needs evaluated results (re-evaluated checkpoints)")
+    if len({r.protocol for r in results}) > 1:
+        raise ValueError(f"cannot merge protocols {sorted({r.protocol for r in results})}")
+    return ProtocolResult(
+        results[0].protocol, [run for r in results for run in r.runs],
+        scores=pd.concat([r.scores.assign(variant=[run.variant for run in r.runs])
+                          for r in results], ignore_index=True),
+        probs={k: v for r in results for k, v in r.probs.items()},
+        histories=pd.concat([r.histories for r in results], ignore_index=True),
+        per_run=pd.concat([r.per_run.assign(variant=r.runs[0].variant) for r in results],
+                          ignore_index=True),
+        missing=[m for r in results for m in r.missing])
 
 
 def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.DataFrame:
@@ -638,7 +699,9 @@ def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.D
             group = runs[start:start + size]
             truth = y[group[0].test_idx]
             probs = [result.probs[r.name] for r in group]
-            rows.append({"fold": fold, "members": "+".join(str(r.seed) for r in group),
+            mixed = len({r.variant for r in group}) > 1
+            rows.append({"fold": fold, "members": "+".join(
+                f"{r.variant}:{r.seed}" if mixed else str(r.seed) for r in group),
                          "member_acc": float(np.mean([(p.argmax(1) == truth).mean()
                                                       for p in probs])),
                          **evaluation.classification_metrics(
@@ -684,7 +747,7 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
     runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds,
                          val_frac=val_frac)
     folder = Path(folder)
-    missing = [r.name for r in runs if not (folder / f"{r.name}.pt").is_file()]
+    missing = [r.name for r in runs if not has_result(r, folder)]
     result = ProtocolResult(protocol, runs, missing=missing)
     inputs = prepare_inputs(logmels, config)
     if train != "never":

@@ -291,3 +291,64 @@ def test_standardize_option_stores_training_statistics(tmp_path: Path):
     assert config.standardize and model.standardize
     with pytest.raises(ValueError, match="standardize applies to arch 'cabg'"):
         training.TrainConfig(arch="mfcc-cnn", standardize=True)
+
+
+def test_merge_results_groups_recipes_by_seed():
+    table = fake_ravdess_table()
+    y = table["emotion"].to_numpy() - 1
+
+    def result(variant, probs_by_seed):
+        runs = training.protocol_runs("seed003-actors", table, y, [1, 2], variant=variant,
+                                      val_frac=0)
+        truth = y[runs[0].test_idx]
+        probs = {r.name: probs_by_seed[r.seed](truth) for r in runs}
+        scores = pd.DataFrame({"fold": 1, "seed": [1, 2], "epoch": 5, "accuracy": [0.5, 0.5],
+                               "uar": 0.5, "f1": 0.5})
+        per_run = pd.DataFrame({"fold": 1, "seed": [1, 2], "test_epoch_picked": 3,
+                                "test_acc_test_picked": 0.6, "test_acc_last": 0.5,
+                                "test_acc_last_k_mean": 0.5})
+        histories = pd.DataFrame({"fold": [1, 1], "seed": [1, 2], "variant": variant})
+        return training.ProtocolResult("seed003-actors", runs, scores, probs, histories, per_run)
+
+    def right(truth):
+        return np.eye(8)[truth]
+
+    def wrong(truth):
+        return np.eye(8)[(truth + 1) % 8]
+
+    a = result("full", {1: right, 2: wrong})
+    b = result("full-speed", {1: right, 2: wrong})
+    merged = training.merge_results(a, b)
+    assert len(merged.runs) == 4 and len(merged.table()) == 4  # no duplicated rows
+    assert set(merged.table()["variant"]) == {"full", "full-speed"}
+    groups = training.ensemble_scores(merged, y, 2)
+    assert groups["members"].tolist() == ["full:1+full-speed:1", "full:2+full-speed:2"]
+    assert groups["accuracy"].tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError, match="evaluated"):
+        training.merge_results(a, training.ProtocolResult("seed003-actors", []))
+    other = result("full", {1: right, 2: wrong})
+    other.protocol = "random-5fold"
+    with pytest.raises(ValueError, match="cannot merge"):
+        training.merge_results(a, other)
+
+
+def test_runs_without_checkpoint_are_scored_from_stored_probabilities(tmp_path: Path):
+    table = fake_ravdess_table()
+    y = table["emotion"].to_numpy() - 1
+    rng = np.random.default_rng(1)
+    logmels = [rng.normal(-40, 5, (64, 6)).astype(np.float32) for _ in range(len(table))]
+    cfg = training.TrainConfig(epochs=1, batch_size=64)
+    trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+                                    train="missing")
+    name = trained.runs[0].name
+    assert (tmp_path / f"{name}.probs.npy").is_file()
+    assert trained.scores["source"].tolist() == ["checkpoint"]
+    (tmp_path / f"{name}.pt").unlink()
+    stored = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+    assert stored.available and stored.missing == []
+    assert stored.scores["source"].tolist() == ["stored probabilities"]
+    assert np.allclose(stored.probs[name], trained.probs[name])
+    assert stored.scores["accuracy"].item() == trained.scores["accuracy"].item()
+    np.save(tmp_path / f"{name}.probs.npy", np.zeros((3, 8), np.float32))
+    with pytest.raises(ValueError, match="rows"):
+        training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
