@@ -186,12 +186,17 @@ def test_deep_plots_draw_titled_figures():
     plt.close("all")
 
 
-def test_run_protocol_trains_missing_then_reevaluates(tmp_path: Path):
+def toy_protocol(seed: int = 0):
+    """A fake RAVDESS table, its labels, random 6-frame inputs and a one-epoch config."""
     table = fake_ravdess_table()
-    y = table["emotion"].to_numpy() - 1
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     logmels = [rng.normal(-40, 5, (64, 6)).astype(np.float32) for _ in range(len(table))]
-    cfg = training.TrainConfig(epochs=1, batch_size=64)
+    return table, table["emotion"].to_numpy() - 1, logmels, training.TrainConfig(epochs=1,
+                                                                                 batch_size=64)
+
+
+def test_run_protocol_trains_missing_then_reevaluates(tmp_path: Path):
+    table, y, logmels, cfg = toy_protocol(0)
     before = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
     assert not before.available and before.missing == ["seed003-actors_seed_fold1_seed0"]
     trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
@@ -333,11 +338,7 @@ def test_merge_results_groups_recipes_by_seed():
 
 
 def test_runs_without_checkpoint_are_scored_from_stored_probabilities(tmp_path: Path):
-    table = fake_ravdess_table()
-    y = table["emotion"].to_numpy() - 1
-    rng = np.random.default_rng(1)
-    logmels = [rng.normal(-40, 5, (64, 6)).astype(np.float32) for _ in range(len(table))]
-    cfg = training.TrainConfig(epochs=1, batch_size=64)
+    table, y, logmels, cfg = toy_protocol(1)
     trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                                     train="missing")
     name = trained.runs[0].name
