@@ -444,7 +444,7 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
     if out_dir is not None and save_weights:
-        save_checkpoint(out_dir / f"{run.name}.pt", result.best_state, result.model_kwargs, cfg,
+        save_checkpoint(checkpoint_path(out_dir, run), result.best_state, result.model_kwargs, cfg,
                         {"protocol": run.protocol, "fold": run.fold, "seed": run.seed,
                          "epoch": result.best_epoch, "n_fit": len(run.fit_idx),
                          "n_val": len(run.val_idx), "n_test": len(run.test_idx),
@@ -541,9 +541,24 @@ def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Seq
     return trained
 
 
+def checkpoint_path(folder: Path | str, run: RunSpec) -> Path:
+    """Where a run's weights are saved: ``<folder>/<run name>.pt``."""
+    return Path(folder) / f"{run.name}.pt"
+
+
 def probabilities_path(folder: Path | str, run: RunSpec) -> Path:
     """Where a run's test probabilities are stored: ``<folder>/<run name>.probs.npy``."""
     return Path(folder) / f"{run.name}.probs.npy"
+
+
+def checkpoint_test_probabilities(run: RunSpec, inputs: Sequence[np.ndarray],
+                                  folder: Path | str, batch_size: int = 64
+                                  ) -> tuple[np.ndarray, dict]:
+    """The test probabilities of a run's saved checkpoint (rows in ``run.test_idx`` order,
+    batches of ``batch_size`` as the seed evaluated) and the checkpoint's meta data."""
+    model, _, meta = load_checkpoint(checkpoint_path(folder, run))
+    return cabg.predict_proba(model, [inputs[i] for i in run.test_idx],
+                              batch_size=batch_size), meta
 
 
 def save_test_probabilities(run: RunSpec, inputs: Sequence[np.ndarray], folder: Path | str,
@@ -551,8 +566,7 @@ def save_test_probabilities(run: RunSpec, inputs: Sequence[np.ndarray], folder: 
     """Evaluate a run's saved checkpoint on its test part and store the probabilities
     (float32, rows in ``run.test_idx`` order) next to it, so that the run can be reported and
     averaged after its checkpoint is no longer kept (see :func:`evaluate_runs`)."""
-    model, _, _ = load_checkpoint(Path(folder) / f"{run.name}.pt")
-    probs = cabg.predict_proba(model, [inputs[i] for i in run.test_idx], batch_size=batch_size)
+    probs, _ = checkpoint_test_probabilities(run, inputs, folder, batch_size)
     path = probabilities_path(folder, run)
     np.save(path, probs.astype(np.float32))
     return path
@@ -560,7 +574,7 @@ def save_test_probabilities(run: RunSpec, inputs: Sequence[np.ndarray], folder: 
 
 def has_result(run: RunSpec, folder: Path | str) -> bool:
     """Whether a run has a checkpoint or stored test probabilities in ``folder``."""
-    return (Path(folder) / f"{run.name}.pt").is_file() or probabilities_path(folder, run).is_file()
+    return checkpoint_path(folder, run).is_file() or probabilities_path(folder, run).is_file()
 
 
 def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
@@ -581,12 +595,10 @@ def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequ
     y = np.asarray(y)
     rows, probs = [], {}
     for run in runs:
-        path = Path(folder) / f"{run.name}.pt"
+        path = checkpoint_path(folder, run)
         stored = probabilities_path(folder, run)
         if path.is_file():
-            model, _, meta = load_checkpoint(path)
-            p = cabg.predict_proba(model, [inputs[i] for i in run.test_idx],
-                                   batch_size=batch_size)
+            p, meta = checkpoint_test_probabilities(run, inputs, folder, batch_size)
             epoch, source = meta.get("epoch"), "checkpoint"
         elif stored.is_file():
             p = np.load(stored)
