@@ -1,6 +1,6 @@
 """Figures of the deep-model notebooks: training curves, confusion matrices, attention weights
-over time, predicted examples with probabilities, and protocol comparisons. Every function
-returns a titled, labelled figure.
+over time, predicted examples with probabilities, protocol comparisons and ensemble sizes.
+Every function returns a titled, labelled figure.
 """
 
 from __future__ import annotations
@@ -145,5 +145,29 @@ def protocol_comparison(table: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set(xlabel="accuracy (%)", title=title, xlim=(0, 100))
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     ax.legend(handles, list(colours), fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def ensemble_curves(curves: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Ensemble accuracy (percent) against the number of models averaged, one panel per
+    protocol and one line per recipe, with the spread over groups and folds as error bars.
+    ``curves`` has columns ``protocol``, ``recipe``, ``size``, ``accuracy`` and ``std``
+    (fractions), e.g. rows of :func:`serlib.training.ensemble_curve` labelled by protocol and
+    recipe.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    protocols = list(dict.fromkeys(curves["protocol"]))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(4.2 * len(protocols), 3.6),
+                             squeeze=False)
+    for ax, protocol in zip(axes[0], protocols, strict=True):
+        part = curves[curves["protocol"] == protocol]
+        for recipe, line in part.groupby("recipe", sort=False):
+            ax.errorbar(line["size"], 100 * line["accuracy"], yerr=100 * line["std"],
+                        marker="o", ms=4, capsize=3, lw=1.4, label=recipe)
+        ax.set(xlabel="models averaged", ylabel="test accuracy (%)",
+               title=f"{title} {protocol}".strip())
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

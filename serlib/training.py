@@ -741,6 +741,30 @@ def ensemble_summary(result: ProtocolResult, y: Sequence[int], size: int) -> pd.
                          for name, v in rows.items()}).T
 
 
+def ensemble_curve(result: ProtocolResult, y: Sequence[int],
+                   sizes: Sequence[int]) -> pd.DataFrame:
+    """Test accuracy of model averages against their size: for each size (number of models
+    averaged), the fixed groups of :func:`ensemble_scores` (consecutive seeds; incomplete groups
+    dropped) summarised over groups and folds. Every size asked for is reported; nothing is
+    chosen here. Sizes with no complete group are left out.
+
+    Returns one row per size: ``size``, ``groups`` (how many ensembles), ``member_acc`` (mean
+    accuracy of their members alone), ``accuracy`` and ``std`` (mean and population std of the
+    ensembles' accuracy).
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    rows = []
+    for size in sizes:
+        groups = ensemble_scores(result, y, size)
+        if len(groups):
+            rows.append({"size": size, "groups": len(groups),
+                         "member_acc": groups["member_acc"].mean(),
+                         "accuracy": groups["accuracy"].mean(),
+                         "std": groups["accuracy"].std(ddof=0)})
+    return pd.DataFrame(rows, columns=["size", "groups", "member_acc", "accuracy", "std"])
+
+
 def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  logmels: Sequence[np.ndarray], config: TrainConfig, seeds: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,

@@ -183,6 +183,11 @@ def test_deep_plots_draw_titled_figures():
                           "kind": ["ours", "anchor"]})
     fig = deep_plots.protocol_comparison(table, "toy")
     assert fig.axes[0].get_title() == "toy"
+    curves = pd.DataFrame({"protocol": ["p1", "p1", "p2"], "recipe": ["a", "a", "b"],
+                           "size": [1, 2, 1], "accuracy": [0.5, 0.6, 0.4], "std": [0.1, 0, 0]})
+    fig = deep_plots.ensemble_curves(curves, "toy:")
+    assert [ax.get_title() for ax in fig.axes] == ["toy: p1", "toy: p2"]
+    assert len(fig.axes[0].get_lines()) >= 1
     plt.close("all")
 
 
@@ -260,6 +265,12 @@ def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
     assert "ensemble of 5: accuracy" not in training.ensemble_summary(result, y, 5).index
     with pytest.raises(ValueError, match="at least 1"):
         training.ensemble_scores(result, y, 0)
+    curve = training.ensemble_curve(result, y, [1, 2, 5])
+    assert curve["size"].tolist() == [1, 2]  # no complete group of 5 seeds
+    assert curve["groups"].tolist() == [4, 2]
+    assert curve["accuracy"].tolist() == pytest.approx([0.5, 0.75], abs=1 / n)
+    assert curve["std"].iloc[1] == pytest.approx(0.25, abs=1 / n)
+    assert curve["member_acc"].tolist() == pytest.approx([0.5, 0.5], abs=1 / n)
 
 
 def test_augmented_versions_join_the_fitted_part_only(tmp_path: Path, monkeypatch):
