@@ -166,6 +166,7 @@ def ensemble_curves(curves: pd.DataFrame, title: str = "") -> plt.Figure:
         for recipe, line in part.groupby("recipe", sort=False):
             ax.errorbar(line["size"], 100 * line["accuracy"], yerr=100 * line["std"],
                         marker="o", ms=4, capsize=3, lw=1.4, label=recipe)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set(xlabel="models averaged", ylabel="test accuracy (%)",
                title=f"{title} {protocol}".strip())
         ax.legend(fontsize=8)
