@@ -77,11 +77,13 @@ def read_results(reports: Path) -> pd.DataFrame:
 
 def make_rows(corpus: str, protocol: str, model: str, summary: pd.DataFrame, *,
               source: str = "ours", notebook: str = "", note: str = "") -> list[dict]:
-    """Results rows from a :func:`summarize_folds` table (one row per metric)."""
+    """Results rows from a :func:`summarize_folds` table (one row per metric). Means and
+    standard deviations keep six decimals, so that the README's one-decimal percentages round
+    the same way as the notebooks' printouts (no double rounding)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; accepted: {', '.join(SOURCES)}")
     return [{"corpus": corpus, "protocol": protocol, "model": model, "metric": metric,
-             "mean": round(float(row["mean"]), 4), "std": round(float(row["std"]), 4),
+             "mean": round(float(row["mean"]), 6), "std": round(float(row["std"]), 6),
              "n": int(row["n"]), "source": source, "notebook": notebook, "note": note}
             for metric, row in summary.iterrows()]
 

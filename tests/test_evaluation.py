@@ -55,3 +55,11 @@ def test_results_file_keeps_types(tmp_path):
     table = evaluation.read_results(tmp_path)
     assert table["notebook"].tolist() == ["04"] and table["note"].tolist() == [""]
     assert table["std"].dtype.kind == "f" and table["mean"].dtype.kind == "f"
+
+
+def test_result_rows_keep_enough_decimals_to_round_once():
+    # 0.884549 is 88.5 % at one decimal; stored with four decimals it would read 88.4 %
+    summary = pd.DataFrame({"mean": [0.884549], "std": [0.005123], "n": [4]}, index=["accuracy"])
+    row = evaluation.make_rows("ravdess", "random-5fold", "cabg", summary)[0]
+    assert evaluation.format_mean_std(row["mean"], row["std"]) == "88.5 +- 0.5"
+
