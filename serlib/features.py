@@ -339,6 +339,31 @@ def load_table(name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table[meta_cols], table.drop(columns=meta_cols)
 
 
+def speaker_standardize(arrays: Sequence[np.ndarray], speakers: Sequence,
+                        eps: float = 1e-6) -> list[np.ndarray]:
+    """Per-speaker standardisation of frame-wise features (channels x frames, e.g. log-mel dB):
+    every channel of every clip minus that speaker's mean over all frames of all their clips,
+    divided by that speaker's standard deviation (plus ``eps``). No labels are used, but each
+    speaker's own clips are: at test time that means every clip of the test speaker
+    (transductive speaker normalisation, common in speaker-independent SER). ``speakers``: one
+    id per array. Returns float32 arrays of the same shapes.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    if len(arrays) != len(speakers):
+        raise ValueError(f"speaker_standardize: {len(arrays)} arrays but "
+                         f"{len(speakers)} speaker ids")
+    out: list[np.ndarray] = [np.empty(0)] * len(arrays)
+    for speaker in pd.unique(pd.Series(list(speakers))):
+        idx = [i for i, s in enumerate(speakers) if s == speaker]
+        frames = np.concatenate([arrays[i] for i in idx], axis=-1)
+        mean = frames.mean(axis=-1, keepdims=True)
+        std = frames.std(axis=-1, keepdims=True)
+        for i in idx:
+            out[i] = ((arrays[i] - mean) / (std + eps)).astype(np.float32)
+    return out
+
+
 def length_summary(arrays: Sequence[np.ndarray], axis: int = -1) -> pd.Series:
     """Count and min/median/max (median rounded down) of ``array.shape[axis]`` over arrays
     (e.g. frames per clip).

@@ -107,3 +107,20 @@ def test_deep_model_inputs(tmp_path: Path):
     assert mels.shape == (3, 128, 47)  # 6.9 s -> 3 segments of 3 s, hop 1024 at 16 kHz
     emo = features.emocatcher_input_file(str(path), {})
     assert emo["logmel"].shape[0] == 64 and emo["vad"][0] < emo["vad"][1]
+
+
+def test_speaker_standardize_uses_each_speakers_own_statistics():
+    rng = np.random.default_rng(0)
+    # speaker "a" is louder and wider than speaker "b"; clips have different lengths
+    arrays = [rng.normal(10, 3, (4, 50)), rng.normal(10, 3, (4, 30)), rng.normal(-5, 0.5, (4, 40))]
+    out = features.speaker_standardize(arrays, ["a", "a", "b"])
+    assert [o.shape for o in out] == [a.shape for a in arrays]
+    assert all(o.dtype == np.float32 for o in out)
+    speaker_a = np.concatenate(out[:2], axis=1)
+    np.testing.assert_allclose(speaker_a.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(speaker_a.std(axis=1), 1, atol=1e-4)
+    np.testing.assert_allclose(out[2].mean(axis=1), 0, atol=1e-5)
+    # a clip alone is not standardised by itself: its speaker's other clip counts too
+    assert not np.allclose(out[0].mean(axis=1), 0, atol=1e-3)
+    with pytest.raises(ValueError, match="3 arrays but 2 speaker ids"):
+        features.speaker_standardize(arrays, ["a", "b"])
