@@ -354,8 +354,8 @@ def speaker_standardize(arrays: Sequence[np.ndarray], speakers: Sequence,
         raise ValueError(f"speaker_standardize: {len(arrays)} arrays but "
                          f"{len(speakers)} speaker ids")
     out: list[np.ndarray] = [np.empty(0)] * len(arrays)
-    for speaker in pd.unique(pd.Series(list(speakers))):
-        idx = [i for i, s in enumerate(speakers) if s == speaker]
+    positions = pd.Series(range(len(arrays))).groupby(list(speakers), sort=False).indices
+    for idx in positions.values():
         frames = np.concatenate([arrays[i] for i in idx], axis=-1)
         mean = frames.mean(axis=-1, keepdims=True)
         std = frames.std(axis=-1, keepdims=True)
