@@ -373,13 +373,8 @@ def seed_rows(notebook: str = "04") -> list[dict]:
 
     Used in: notebooks/04_baselines.ipynb.
     """
-    rows = []
-    for model, metrics in SEED001_PUBLISHED.items():
-        summary = pd.DataFrame({"mean": metrics, "std": 0.0, "n": 1})
-        rows += evaluation.make_rows("ravdess", "actor-holdout-22-24", model, summary,
-                                     source="seed", notebook=notebook,
-                                     note="seed 001 paper table")
-    return rows
+    return [r for r in evaluation.published_rows(notebook, corpus="ravdess")
+            if r["protocol"] == "actor-holdout-22-24"]
 
 
 def selection_path(folder) -> Path:

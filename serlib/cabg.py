@@ -161,14 +161,23 @@ class EmoCatcher(nn.Module):
         self.input_std.copy_(torch.from_numpy(frames.std(axis=1) + 1e-5))
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor,
-                return_attention_weights: bool = False):
+                return_attention_weights: bool = False, mask_padding: bool = False):
+        """Logits of a zero-padded batch. ``mask_padding`` zeroes the padded frames again
+        after every convolution block, so that a clip's output does not depend on the other
+        clips of its batch (it equals the clip's output alone); the seed trained and evaluated
+        without it, where the padded frames' activations leak into a clip's last frames."""
         if x.dim() == 4:  # the seed's (batch, 1, mels, time)
             x = x.squeeze(1)
+        frames = torch.arange(x.shape[-1], device=x.device)[None, :]
+        valid = (frames < torch.as_tensor(lengths).to(x.device)[:, None])[:, None, :]
         if self.standardize:
             x = (x - self.input_mean[None, :, None]) / self.input_std[None, :, None]
-            frames = torch.arange(x.shape[-1], device=x.device)[None, :]
-            x = x * (frames < torch.as_tensor(lengths).to(x.device)[:, None])[:, None, :]
-        z = self.conv_block3(self.conv_block2(self.conv_block1(x)))
+            x = x * valid
+        z = x
+        for block in (self.conv_block1, self.conv_block2, self.conv_block3):
+            z = block(z)
+            if mask_padding:
+                z = z * valid
         z = self.maxpool1(z).transpose(1, 2)  # (batch, time, hidden)
         pooled = pooled_lengths(torch.as_tensor(lengths).cpu())
         z = self.gru_layernorm(z)
@@ -222,19 +231,26 @@ def pad_batch(arrays: Sequence[np.ndarray], pad_value: float = 0.0
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, inputs: Sequence[np.ndarray], batch_size: int = 64,
-                  transform=None, return_attention: bool = False):
+                  transform=None, return_attention: bool = False, seed_padding: bool = False):
     """Class probabilities ``(n, classes)`` for a list of ``(n_mels, frames)`` inputs, in
-    batches of ``batch_size`` in the given order (the seed evaluated in batches of 64, padded
-    with zeros). ``transform`` maps each input first (e.g. adds deltas). With
-    ``return_attention`` also a list of per-clip attention weights (pooled frames)."""
+    batches of ``batch_size`` in the given order. ``transform`` maps each input first (e.g.
+    adds deltas). With ``return_attention`` also a list of per-clip attention weights (pooled
+    frames).
+
+    A clip's probabilities do not depend on the other clips of its batch (padded frames are
+    masked, see :meth:`EmoCatcher.forward`), so every code path (evaluation, ``predict``)
+    gives the same numbers. ``seed_padding=True`` is the one exception: the seed's own padded
+    evaluation (batches of 64, padding leaking into short clips), kept only to check the
+    seed's published weights against its published count."""
     model.eval()
+    kwargs = {} if seed_padding or not isinstance(model, EmoCatcher) else {"mask_padding": True}
     probs, attention = [], []
     for start in range(0, len(inputs), batch_size):
         chunk = [transform(a) if transform else a for a in inputs[start:start + batch_size]]
         chunk = [a if a.shape[1] >= 2 else np.pad(a, ((0, 0), (0, 2 - a.shape[1])))
                  for a in chunk]
         x, lengths = pad_batch(chunk)
-        logits, weights = model(x, lengths, return_attention_weights=True)
+        logits, weights = model(x, lengths, return_attention_weights=True, **kwargs)
         probs.append(F.softmax(logits, dim=-1).numpy())
         if return_attention:
             for w, n in zip(weights[..., 0].numpy(), pooled_lengths(lengths).tolist(),

@@ -12,36 +12,75 @@ import pandas as pd
 from serlib import evaluation, paths
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+CAVEAT_START, CAVEAT_END = "<!-- caveats:start -->", "<!-- caveats:end -->"
 SOURCE_LABEL = {"ours": "this study", "seed": "seed (published)", "anchor": "external anchor"}
+
+
+def _value(mean: float, std: float, n: int) -> str:
+    return f"{mean * 100:.1f} +- {std * 100:.1f}" if n > 1 and pd.notna(std) else \
+        f"{mean * 100:.1f}"
+
+
+def _interval(lo: float, hi: float) -> str:
+    return f"{lo * 100:.1f} to {hi * 100:.1f}" if pd.notna(lo) and pd.notna(hi) else ""
 
 
 def headline_table(results: pd.DataFrame, metric: str = "accuracy",
                    compact: bool = False) -> pd.DataFrame:
     """One row per corpus, protocol, model and source with ``metric`` as "mean +- std" in
-    percent (std and n omitted where a single published number has none).
+    percent (std omitted where a single number has none), its 95 % interval, and how the
+    configuration was chosen.
 
-    ``compact`` keeps, per corpus and protocol, only this study's best model (highest mean;
-    rows picked on the test set are never the best) beside every seed and anchor row: the
-    README's table.
+    ``compact`` keeps, per corpus and protocol, only this study's PRIMARY rows (declared in the
+    study plan before their test numbers were read; never test-picked, post-hoc or
+    transductive) beside every published row, and says how many of this study's
+    configurations were measured on that protocol: the README's table.
 
     Used in: notebooks/07_error_analysis.ipynb, the README.
     """
     rows = results[results["metric"] == metric].copy()
+    tried = (rows[rows["source"] == "ours"].groupby(["corpus", "protocol"])["model"].nunique())
     if compact:
-        ours = rows[(rows["source"] == "ours") & ~rows["model"].str.contains("test-picked")]
-        best = ours.loc[ours.groupby(["corpus", "protocol"])["mean"].idxmax()]
-        rows = pd.concat([best, rows[rows["source"] != "ours"]])
-    rows["value"] = [
-        f"{m * 100:.1f} +- {s * 100:.1f}" if n > 1 and pd.notna(s) else f"{m * 100:.1f}"
-        for m, s, n in zip(rows["mean"], rows["std"], rows["n"], strict=True)
-    ]
+        rows = rows[rows["primary"] | (rows["source"] != "ours")]
+    rows["value"] = [_value(m, s, n) for m, s, n in
+                     zip(rows["mean"], rows["std"], rows["n"], strict=True)]
+    rows["interval"] = [_interval(lo, hi) for lo, hi in
+                        zip(rows["ci_low"], rows["ci_high"], strict=True)]
     rows["who"] = rows["source"].map(SOURCE_LABEL)
+    rows["tried"] = [int(tried.get((c, p), 0)) if src == "ours" else ""
+                     for c, p, src in zip(rows["corpus"], rows["protocol"], rows["source"],
+                                          strict=True)]
     order = {"ours": 0, "seed": 1, "anchor": 2}
     rows["_order"] = rows["source"].map(order)
     rows = rows.sort_values(["corpus", "protocol", "_order", "mean"],
                             ascending=[True, True, True, False])
-    table = rows[["corpus", "protocol", "model", "who", "value", "n", "notebook"]]
-    return table.rename(columns={"who": "source", "value": f"{metric} (%)", "n": "folds/seeds"})
+    columns = ["corpus", "protocol", "model", "who", "selection", "value", "interval", "n"]
+    if compact:
+        columns.insert(-1, "tried")
+    table = rows[[*columns, "notebook"]]
+    return table.rename(columns={"who": "source", "value": f"{metric} (%)",
+                                 "interval": "95 % interval", "n": "folds/seeds",
+                                 "tried": "configurations measured"})
+
+
+def caveat_table(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """This study's rows that must never head a table: chosen on the test set
+    (``test-picked``), formed after that protocol's test numbers had been seen (``post-hoc``),
+    or using the unlabelled test recordings (``transductive``); with their intervals.
+
+    Used in: the README (the labelled second table).
+    """
+    rows = results[(results["metric"] == metric) & (results["source"] == "ours")
+                   & results["selection"].isin(evaluation.NOT_PRIMARY)].copy()
+    rows["value"] = [_value(m, s, n) for m, s, n in
+                     zip(rows["mean"], rows["std"], rows["n"], strict=True)]
+    rows["interval"] = [_interval(lo, hi) for lo, hi in
+                        zip(rows["ci_low"], rows["ci_high"], strict=True)]
+    rows = rows.sort_values(["corpus", "protocol", "selection", "model"])
+    return rows[["corpus", "protocol", "model", "selection", "value", "interval", "n",
+                 "notebook"]].rename(columns={"value": f"{metric} (%)",
+                                              "interval": "95 % interval",
+                                              "n": "folds/seeds"})
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -52,19 +91,22 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def replace_between_markers(text: str, block: str) -> str:
-    """Put ``block`` between the results markers in ``text`` (which must contain them)."""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+def replace_between_markers(text: str, block: str, start: str = START, end: str = END) -> str:
+    """Put ``block`` between the markers ``start`` and ``end`` in ``text`` (which must contain
+    them)."""
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError(f"markers {START} ... {END} not found")
-    return pattern.sub(lambda _: f"{START}\n{block}\n{END}", text)
+        raise ValueError(f"markers {start} ... {end} not found")
+    return pattern.sub(lambda _: f"{start}\n{block}\n{end}", text)
 
 
 def write_readme_tables(reports: Path | None = None, readme: Path | None = None,
-                        update_readme: bool = True) -> str:
-    """Regenerate the headline table from ``<reports>/results.csv`` into the top-level README
-    (between the markers; skipped with ``update_readme=False``, as for demo runs) and into
-    ``<reports>/README.md``. Returns the markdown table.
+                        update_readme: bool = True, demo: bool = False) -> str:
+    """Regenerate the headline table (primary rows and published numbers) and the labelled
+    table of test-picked, post-hoc and transductive rows from ``<reports>/results.csv`` into
+    the top-level README (between the markers; skipped with ``update_readme=False``, as for
+    demo runs) and into ``<reports>/README.md`` (titled DEMO for ``demo`` runs). Returns the
+    headline markdown table.
 
     Used in: python -m serlib run (after a real-data run), notebooks/07_error_analysis.ipynb.
     """
@@ -73,13 +115,23 @@ def write_readme_tables(reports: Path | None = None, readme: Path | None = None,
     results = evaluation.read_results(reports)
     block = (markdown_table(headline_table(results, compact=True)) if len(results)
              else "_no results yet_")
+    caveats = caveat_table(results) if len(results) else pd.DataFrame()
+    caveat_block = markdown_table(caveats) if len(caveats) else "_none_"
     if update_readme:
-        readme.write_text(replace_between_markers(readme.read_text(), block))
+        text = replace_between_markers(readme.read_text(), block)
+        if CAVEAT_START in text:
+            text = replace_between_markers(text, caveat_block, CAVEAT_START, CAVEAT_END)
+        readme.write_text(text)
     pages = sorted((reports / "html").glob("*.html"))
     links = "\n".join(f"- [{p.stem}](html/{p.name})" for p in pages)
+    title = "# DEMO reports (synthetic demo corpus, not real results)" if demo else "# Reports"
+    label = " (DEMO: synthetic corpus)" if demo else ""
     (reports / "README.md").write_text(
-        "# Reports\n\nGenerated by `python -m serlib run` from the executed notebooks and "
+        f"{title}\n\nGenerated by `python -m serlib run` from the executed notebooks and "
         "`results.csv`; do not edit by hand.\n\n## Notebooks (HTML, open in any browser)\n\n"
-        f"{links}\n\n## Headline results (accuracy, %)\n\n{START}\n{block}\n{END}\n\n"
+        f"{links}\n\n## Headline results{label} (accuracy, %; primary rows of the study plan "
+        f"and published numbers)\n\n{START}\n{block}\n{END}\n\n"
+        f"## Rows chosen on test data, formed after it, or transductive{label}\n\n"
+        f"{CAVEAT_START}\n{caveat_block}\n{CAVEAT_END}\n\n"
         "Figures: `figures/`. Every number comes from `results.csv`, written by the notebooks.\n")
     return block

@@ -14,7 +14,6 @@ tables with one row per epoch.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from serlib import cabg
+from serlib import cabg, runstore
 
 HISTORY_COLUMNS = ["epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss",
                    "test_acc", "seconds"]
@@ -395,10 +394,19 @@ class RunSpec:
     val_idx: np.ndarray
     test_idx: np.ndarray
     variant: str = "seed"
+    #: the test recordings' ids in ``test_idx`` order (checked against a stored run's record)
+    test_ids: tuple[str, ...] = ()
+    corpus: str = "ravdess"
 
     @property
     def name(self) -> str:
         return f"{self.protocol}_{self.variant}_fold{self.fold}_seed{self.seed}"
+
+    @property
+    def selection(self) -> str:
+        """How the run's kept weights are chosen: on its validation part, or the last epoch of
+        a fixed budget when it has none."""
+        return "validation" if len(self.val_idx) else "fixed-budget"
 
 
 def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y: Sequence,
@@ -453,9 +461,26 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
     if out_dir is not None:
         history.drop(columns=["seconds"]).to_csv(out_dir / f"{run.name}.csv",
                                                           index=False)
-        (out_dir / f"{run.name}.json").write_text(json.dumps(
-            {"seconds_per_epoch": round(float(result.history["seconds"].mean()), 3)}))
+        kept = (f"epoch {result.best_epoch}" if len(run.val_idx)
+                else f"last epoch ({len(result.history)})")
+        runstore.write_record(out_dir, run_record(
+            run, cfg.arch, kept,
+            seconds_per_epoch=round(float(result.history["seconds"].mean()), 3)))
     return result, history
+
+
+def run_record(run: RunSpec, model: str, kept: str, prediction: str = "per-clip",
+               seconds_per_epoch: float | None = None) -> runstore.RunRecord:
+    """The run store's record of ``run`` (see :mod:`serlib.runstore`)."""
+    ids = list(run.test_ids)
+    if len(ids) != len(run.test_idx):
+        raise ValueError(f"run {run.name}: {len(ids)} test ids for {len(run.test_idx)} test "
+                         "clips (build runs with protocol_runs, which attaches the ids)")
+    return runstore.RunRecord(
+        name=run.name, corpus=run.corpus, protocol=run.protocol, fold=run.fold, model=model,
+        recipe=run.variant, seed=run.seed, selection=run.selection, kept=kept,
+        n_test=len(ids), test_ids_sha1=runstore.ids_digest(ids), prediction=prediction,
+        seconds_per_epoch=seconds_per_epoch)
 
 
 def load_histories(folder: Path | str, protocol: str, variant: str = "seed") -> pd.DataFrame:
@@ -597,6 +622,8 @@ def evaluate_runs(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequ
     for run in runs:
         path = checkpoint_path(folder, run)
         stored = probabilities_path(folder, run)
+        if run.test_ids:  # the stored run must have been tested on this fold's recordings
+            runstore.read_record(folder, run.name).check_ids(run.test_ids)
         if path.is_file():
             p, meta = checkpoint_test_probabilities(run, inputs, folder, batch_size)
             epoch, source = meta.get("epoch"), "checkpoint"
@@ -684,6 +711,49 @@ def merge_results(*results: ProtocolResult) -> ProtocolResult:
         missing=[m for r in results for m in r.missing])
 
 
+def ensemble_groups(result: ProtocolResult, size: int
+                    ) -> list[tuple[int, int, list[RunSpec]]]:
+    """The fixed model groups of averaging: within each fold the runs, in seed order, cut into
+    consecutive groups of ``size`` (an incomplete last group is dropped). Returns
+    ``(fold, group number, runs)`` triples; nothing here looks at a test score."""
+    if size < 1:
+        raise ValueError(f"ensemble size must be at least 1, not {size}")
+    by_fold: dict[int, list[RunSpec]] = {}
+    for run in result.runs:
+        by_fold.setdefault(run.fold, []).append(run)
+    groups = []
+    for fold, runs in sorted(by_fold.items()):
+        runs = sorted(runs, key=lambda r: r.seed)
+        for k, start in enumerate(range(0, len(runs) - size + 1, size)):
+            groups.append((fold, k, runs[start:start + size]))
+    return groups
+
+
+def result_predictions(result: ProtocolResult, y: Sequence[int], speakers: Sequence,
+                       size: int = 1) -> pd.DataFrame:
+    """Per tested clip and model (``size`` 1: every single run; else every ensemble group of
+    :func:`ensemble_groups`): ``fold``, ``replicate`` (the seed or the group number),
+    ``position``, ``speaker``, ``y_true``, ``y_pred``. The input of the results' intervals
+    (:func:`serlib.evaluation.make_rows`).
+
+    Used in: notebooks/06_cabg_ravdess.ipynb.
+    """
+    y, speakers = np.asarray(y), np.asarray(speakers)
+    parts = []
+    if size == 1:
+        units = [(run.fold, f"{run.variant}:{run.seed}", [run]) for run in result.runs]
+    else:
+        units = ensemble_groups(result, size)
+    for fold, replicate, group in units:
+        idx = group[0].test_idx
+        probs = np.mean([result.probs[r.name] for r in group], axis=0)
+        parts.append(pd.DataFrame({"fold": fold, "replicate": str(replicate), "position": idx,
+                                   "speaker": speakers[idx], "y_true": y[idx],
+                                   "y_pred": probs.argmax(1)}))
+    columns = ["fold", "replicate", "position", "speaker", "y_true", "y_pred"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.DataFrame:
     """Model averaging: within each fold, the runs (in seed order) are cut into consecutive
     groups of ``size`` seeds (an incomplete last group is dropped) and each group's test
@@ -698,26 +768,18 @@ def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.D
     """
     from serlib import evaluation
 
-    if size < 1:
-        raise ValueError(f"ensemble size must be at least 1, not {size}")
     y = np.asarray(y)
     rows = []
-    by_fold: dict[int, list[RunSpec]] = {}
-    for run in result.runs:
-        by_fold.setdefault(run.fold, []).append(run)
-    for fold, runs in sorted(by_fold.items()):
-        runs = sorted(runs, key=lambda r: r.seed)
-        for start in range(0, len(runs) - size + 1, size):
-            group = runs[start:start + size]
-            truth = y[group[0].test_idx]
-            probs = [result.probs[r.name] for r in group]
-            mixed = len({r.variant for r in group}) > 1
-            rows.append({"fold": fold, "members": "+".join(
-                f"{r.variant}:{r.seed}" if mixed else str(r.seed) for r in group),
-                         "member_acc": float(np.mean([(p.argmax(1) == truth).mean()
-                                                      for p in probs])),
-                         **evaluation.classification_metrics(
-                             truth, np.mean(probs, axis=0).argmax(1))})
+    for fold, _, group in ensemble_groups(result, size):
+        truth = y[group[0].test_idx]
+        probs = [result.probs[r.name] for r in group]
+        mixed = len({r.variant for r in group}) > 1
+        rows.append({"fold": fold, "members": "+".join(
+            f"{r.variant}:{r.seed}" if mixed else str(r.seed) for r in group),
+                     "member_acc": float(np.mean([(p.argmax(1) == truth).mean()
+                                                  for p in probs])),
+                     **evaluation.classification_metrics(
+                         truth, np.mean(probs, axis=0).argmax(1))})
     return pd.DataFrame(rows, columns=["fold", "members", "member_acc", "accuracy",
                                        "precision", "uar", "f1"])
 

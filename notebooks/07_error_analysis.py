@@ -1,0 +1,309 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Error analysis: what the numbers mean, and where the models fail
+#
+# **Purpose.** Notebooks 03-06 trained and evaluated every model of the study and wrote two kinds of
+# files: the shared results file (`reports/results.csv`: one row per corpus, protocol, model and metric,
+# with mean, standard deviation and number of folds) and per-recording predictions
+# (`artifacts/predictions/`). This notebook reads both, trains nothing, and asks:
+#
+# 1. how every model compares, ours beside the seeds' published numbers and external anchors (EmoBox,
+#    human raters);
+# 2. how much the **protocol** decides the result, with a paired significance test;
+# 3. which emotions and which recordings the models get wrong, and whether you would do better;
+# 4. which factors matter (intensity, gender, sentence, repetition, speaker, duration);
+# 5. whether the deep models' probabilities can be trusted (calibration).
+#
+# It closes with take-aways and exercises for a class.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from serlib import notebook
+
+notebook.quiet()
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from serlib import audio, error_analysis, evaluation, plots, reports
+
+pd.set_option("display.width", 140)
+pd.set_option("display.max_colwidth", 40)
+print(notebook.versions())
+
+# %% [markdown]
+# ## Parameters
+
+# %% tags=["parameters"]
+data_root: str = ""  # folder with ravdess/ and aesdd/; empty means $SERLIB_DATA or <project>/data
+use_demo: bool = False  # True: read the demo-corpus results (reports-demo/, artifacts-demo/)
+smoke: bool = False  # True: quick run for the smoke tests (fewer bootstrap draws, fewer clips)
+n_boot: int = 2000  # bootstrap resamples for confidence intervals
+n_error_examples: int = 2  # misclassified clips to listen to per corpus
+playback_sr: int = 8000  # sample rate (Hz) of the embedded audio players
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+data = notebook.choose_data(data_root, use_demo)
+display(Markdown(data.banner()))
+if smoke:
+    n_boot, n_error_examples = 200, 1
+results = evaluation.read_results(data.reports)
+predictions = evaluation.load_predictions(data.artifacts)
+accuracy = results[results["metric"] == "accuracy"]
+print(f"{len(results)} result rows, {len(predictions)} prediction tables")
+
+# %% [markdown]
+# ## 1. Every model and protocol of the study
+# One row per corpus, protocol, model and source: **this study** (mean +- std over folds or seeds),
+# **seed (published)** (the number the seed's write-up reports, under the seed's own protocol, often
+# picked on the test set) and **external anchor** (EmoBox's published results of large pretrained models
+# under the same folds, human raters). Read a row only together with its protocol.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+headline = reports.headline_table(results)
+print(headline.to_string(index=False) if len(headline) else "no results yet: run notebooks 03-06")
+
+# %%
+corpora_with_results = sorted(accuracy["corpus"].unique())
+if corpora_with_results:
+    fig, axes = plt.subplots(len(corpora_with_results), 1, squeeze=False,
+                             figsize=(9, 0.3 * len(accuracy) + 2.5 * len(corpora_with_results)))
+    for ax, corpus in zip(axes[:, 0], corpora_with_results, strict=True):
+        plots.results_overview(accuracy, corpus, ax=ax)
+    fig.tight_layout()
+    plots.save_figure(fig, data.reports, "07_results_overview")
+    plt.show()
+
+# %% [markdown]
+# ## 2. How much the protocol decides the result
+# ### 2.1 Random splits against speaker-independent ones
+# For every model of this study evaluated both ways: the random-split accuracy (speakers shared between
+# training and test), the mean over speaker-independent protocols, and the gap in percentage points.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+gap = error_analysis.protocol_gap(results)
+print(gap.to_string(index=False) if len(gap) else "no model evaluated under both kinds of protocol")
+
+# %% [markdown]
+# ### 2.2 Is the gap real? A paired test on the same recordings
+# Random 5-fold and EmoBox 6-fold each test **every** RAVDESS clip exactly once, so the same model's
+# per-clip correctness under the two protocols is paired. McNemar's exact test asks whether the clips
+# only one protocol gets right split 50/50, as they would if the protocols were equally easy; the paired
+# bootstrap gives a 95 % interval for the accuracy difference.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rows = []
+for (corpus, protocol, model), pred in predictions.items():
+    other = predictions.get((corpus, "emobox-6fold", model))
+    if protocol != "random-5fold" or other is None:
+        continue
+    paired = pred.merge(other, on="file", suffixes=("_random", "_si"))
+    ok_random = paired["y_true_random"] == paired["y_pred_random"]
+    ok_si = paired["y_true_si"] == paired["y_pred_si"]
+    test = error_analysis.mcnemar(ok_random, ok_si)
+    diff, low, high = error_analysis.paired_bootstrap_diff(ok_random, ok_si, n_boot=n_boot)
+    rows.append({"corpus": corpus, "model": model, "clips": test["n"],
+                 "random": round(test["acc_a"], 3), "speaker-indep.": round(test["acc_b"], 3),
+                 "only random right": test["only_a"], "only SI right": test["only_b"],
+                 "McNemar p": f"{test['p_value']:.1e}",
+                 "difference (95% CI)": f"{diff:.3f} [{low:.3f}, {high:.3f}]"})
+print(pd.DataFrame(rows).to_string(index=False) if rows else "no paired predictions available")
+
+# %% [markdown]
+# ### 2.3 Picking the epoch on the test set
+# Seed 000 reported the best test accuracy over 120 epochs: the epoch was chosen *on the test set*.
+# Notebook 06 trained the same runs and recorded both that number and the honest one (epoch chosen on a
+# validation split of the training data). Rows of the results file that name the selection:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+ours = accuracy[accuracy["source"] == "ours"]
+rows = []
+for _, picked in ours[ours["model"].str.endswith(" test-picked")].iterrows():
+    model = picked["model"].removesuffix(" test-picked")
+    honest = ours[(ours["corpus"] == picked["corpus"]) & (ours["protocol"] == picked["protocol"])
+                  & (ours["model"] == model)]
+    for label, frame in [("validation-picked", honest), ("test-picked", picked.to_frame().T)]:
+        for _, r in frame.iterrows():
+            rows.append({"corpus": r["corpus"], "protocol": r["protocol"], "model": model,
+                         "epoch chosen": label,
+                         "accuracy (%)": evaluation.format_mean_std(r["mean"], r["std"])})
+print(pd.DataFrame(rows).to_string(index=False) if rows
+      else "no run has both a test-picked and a validation-picked number")
+
+# %% [markdown]
+# ## 3. Where the models fail
+# ### 3.1 Per-class recall
+# Recall per emotion for every model under a speaker-independent protocol (all folds pooled):
+
+# %%
+independent = {key: pred for key, pred in predictions.items()
+               if error_analysis.PROTOCOL_KIND.get(key[1]) == "speaker-independent"}
+for corpus in sorted({key[0] for key in independent}):
+    recall = pd.DataFrame({f"{model} ({protocol})": error_analysis.per_class_recall(pred)
+                           for (c, protocol, model), pred in independent.items() if c == corpus}).T
+    ax = plots.recall_heatmap(recall, title=f"{corpus}: recall per emotion, speaker-independent")
+    plots.save_figure(ax.figure, data.reports, f"07_recall_{corpus}")
+    plt.show()
+
+# %% [markdown]
+# ### 3.2 The most confused pairs
+# The seeds name *happy* (seed 000), *fear* vs *happiness* (seed 004) and *calm* vs *sad* (seed 003).
+# The five most frequent errors of each model, as counts and as the share of the true class:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for (corpus, protocol, model), pred in sorted(independent.items()):
+    print(f"== {corpus} · {protocol} · {model}")
+    print(error_analysis.confused_pairs(pred).to_string(index=False))
+
+
+# %% [markdown]
+# ### 3.3 Would you tell them apart?
+# For each corpus, a few clips the best speaker-independent model got wrong, each next to a clip of the
+# class it predicted (same speaker where possible) that it got right. Listen before reading the labels.
+
+# %%
+def best_key(corpus):
+    keys = [k for k in independent if k[0] == corpus]
+    return max(keys, key=lambda k: (independent[k]["y_true"] == independent[k]["y_pred"]).mean(),
+               default=None)
+
+
+def show_clip(path, label):
+    y, sr = audio.load_audio(path, sr=audio.EMOCATCHER_SR)
+    display(Markdown(label))
+    display(notebook.player(y, sr, playback_sr))
+    return y, sr
+
+
+for corpus in ("ravdess", "aesdd"):
+    key = best_key(corpus)
+    if key is None:
+        continue
+    table = data.load(corpus).table.set_index("file")
+    pred = independent[key]
+    wrong = pred[pred["y_true"] != pred["y_pred"]].head(n_error_examples)
+    right = pred[pred["y_true"] == pred["y_pred"]]
+    for row in wrong.itertuples():
+        twin = right[(right["y_true"] == row.y_pred) & (right["speaker"] == row.speaker)]
+        twin = twin if len(twin) else right[right["y_true"] == row.y_pred]
+        fig, axes = plt.subplots(1, 2, figsize=(11, 2.8))
+        pairs = [(row.file, f"true **{row.y_true}**, predicted **{row.y_pred}** (wrong)")]
+        if len(twin):
+            pairs.append((twin.iloc[0]["file"], f"true **{row.y_pred}**, predicted "
+                          f"**{row.y_pred}** (right)"))
+        for ax, (file, label) in zip(axes, pairs, strict=False):
+            y, sr = show_clip(table.loc[file, "path"], f"{corpus} · `{file}` · {label}")
+            logmel = audio.emocatcher_logmel(y, sr)
+            ax.imshow(logmel, origin="lower", aspect="auto", cmap="magma")
+            ax.set(title=f"{file}", xlabel="frame", ylabel="mel band")
+        fig.suptitle(f"{corpus}: {key[2]} ({key[1]})")
+        fig.tight_layout()
+        plt.show()
+
+# %% [markdown]
+# ## 4. Which factors matter
+# Accuracy of the best speaker-independent model per level of each factor, with 95 % bootstrap intervals.
+# Wide intervals mean few clips: do not over-read small differences.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+FACTORS = {"ravdess": ["intensity", "gender", "statement", "repetition", "duration_bin"],
+           "aesdd": ["take", "duration_bin"]}
+factor_tables = {}
+for corpus, factors in FACTORS.items():
+    key = best_key(corpus)
+    if key is None:
+        continue
+    meta = data.load(corpus).table
+    pred = independent[key].drop(columns=[c for c in meta.columns if c != "file"], errors="ignore")
+    pred = pred.merge(meta, on="file")
+    pred["duration_bin"] = pd.qcut(pred["duration"], 4, precision=1, duplicates="drop").astype(str)
+    print(f"== {corpus}: {key[2]} ({key[1]})")
+    for factor in factors:
+        t = error_analysis.accuracy_by(pred, factor, n_boot=n_boot)
+        factor_tables[(corpus, factor)] = t
+        print(t.round(3).to_string())
+    factor_tables[(corpus, "speaker")] = error_analysis.accuracy_by(pred, "speaker", n_boot=n_boot)
+
+# %%
+for corpus in ("ravdess", "aesdd"):
+    keys = [k for k in factor_tables if k[0] == corpus]
+    if not keys:
+        continue
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), squeeze=False)
+    for ax, (c, factor) in zip(axes[0], keys, strict=True):
+        plots.factor_accuracy(factor_tables[(c, factor)], factor, title=f"{c}: {factor}", ax=ax)
+    fig.tight_layout()
+    plots.save_figure(fig, data.reports, f"07_factors_{corpus}")
+    plt.show()
+
+# %% [markdown]
+# Per-speaker accuracy varies a lot: a few voices are much harder than others. This spread is the reason
+# to report speaker-independent results as mean **and** standard deviation over folds.
+#
+# ## 5. Calibration of the deep models
+# A model is calibrated when, among the clips it predicts with confidence 0.8, 80 % are right. The
+# reliability diagram bins the test clips by their top probability; the expected calibration error (ECE)
+# is the clip-weighted mean gap between confidence and accuracy.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+calibrated = {k: p for k, p in predictions.items() if any(c.startswith("prob_") for c in p)}
+if calibrated:
+    fig, axes = plt.subplots(1, len(calibrated), figsize=(4.2 * len(calibrated), 4), squeeze=False)
+    for ax, (key, pred) in zip(axes[0], sorted(calibrated.items()), strict=True):
+        table, ece = error_analysis.calibration(pred)
+        print(f"{key[0]} · {key[1]} · {key[2]}: ECE {ece:.3f} over {len(pred)} clips")
+        plots.reliability_diagram(table, ece, title=f"{key[0]}: {key[2]}", ax=ax)
+    fig.tight_layout()
+    plots.save_figure(fig, data.reports, "07_calibration")
+    plt.show()
+else:
+    print("no predictions with class probabilities")
+
+# %% [markdown]
+# ## 6. What to take away
+# * **The protocol decides the number.** The same model scores far higher when the test speakers are also
+#   in training (section 2): random splits measure recognition of *known voices*. Only speaker-independent
+#   numbers say how a model does on a new person, and only they compare with EmoBox's anchors.
+# * **Selecting on the test set inflates results.** A best-epoch number picked on test data is an
+#   optimistic estimate; pick on validation data and report the spread over seeds or folds.
+# * **Some confusions are in the data.** Calm vs sad and neutral vs calm are close even for a listener;
+#   strong intensity is easier than normal intensity.
+# * **Speakers differ.** Per-speaker accuracy spans a wide range; a single hold-out of three actors can
+#   land anywhere in it.
+#
+# ## Exercises for a class
+# Run a notebook with other parameters through papermill (`python -m serlib run --only NN -p NAME VALUE`)
+# and compare with the committed outputs:
+#
+# 1. Notebook 02: `-p clip_stats mean,std` adds standard deviations over frames to the clip vectors. Re-run
+#    03 and 04: which feature groups survive the backward elimination now, and does the EmoBox accuracy move?
+# 2. Notebook 02: `-p n_mfcc 13` (the classic setting). What is lost?
+# 3. Notebook 01: `-p example_actor 2` (a female voice). Does the VAD still find the speech bounds?
+# 4. Notebook 06 or 05 with `-p retrain True -p smoke True`: train for one epoch and look at how the
+#    validation-picked and test-picked numbers differ when training is short.
+# 5. Any notebook with `-p use_demo True`: on the synthetic corpus, where emotion is carried only by
+#    prosody, which models still work, and which features carry the emotion?
+# 6. Open `reports/results.csv` and add the numbers of a paper you trust (as `source` `anchor`): where
+#    would its protocol place it in section 1?
