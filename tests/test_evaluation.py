@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,13 +23,13 @@ def test_summarize_and_format():
 
 def test_upsert_replaces_same_key(tmp_path):
     summary = pd.DataFrame({"mean": [0.5], "std": [0.1], "n": [6]}, index=["accuracy"])
-    rows = evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04")
+    rows = evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04", selection="validation")
     evaluation.upsert_results(tmp_path, rows)
     summary.loc["accuracy", "mean"] = 0.6
     evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "emobox-6fold", "lr",
-                                                            summary, notebook="04"))
+                                                            summary, notebook="04", selection="validation"))
     evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "random-5fold", "lr",
-                                                            summary))
+                                                            summary, selection="validation"))
     table = evaluation.read_results(tmp_path)
     assert len(table) == 2
     assert table.loc[table["protocol"] == "emobox-6fold", "mean"].item() == 0.6
@@ -60,6 +61,61 @@ def test_results_file_keeps_types(tmp_path):
 def test_result_rows_keep_enough_decimals_to_round_once():
     # 0.884549 is 88.5 % at one decimal; stored with four decimals it would read 88.4 %
     summary = pd.DataFrame({"mean": [0.884549], "std": [0.005123], "n": [4]}, index=["accuracy"])
-    row = evaluation.make_rows("ravdess", "random-5fold", "cabg", summary)[0]
+    row = evaluation.make_rows("ravdess", "random-5fold", "cabg", summary, selection="validation")[0]
     assert evaluation.format_mean_std(row["mean"], row["std"]) == "88.5 +- 0.5"
 
+
+
+def _predictions(n_speakers=6, clips=20, acc_by_speaker=None, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_speakers):
+        p = acc_by_speaker[s] if acc_by_speaker else 0.7
+        for c in range(clips):
+            y = c % 4
+            rows.append({"speaker": f"s{s}", "y_true": y,
+                         "y_pred": y if rng.random() < p else (y + 1) % 4, "replicate": 0})
+    return pd.DataFrame(rows)
+
+
+def test_speaker_bootstrap_is_wider_when_speakers_differ():
+    alike = _predictions(acc_by_speaker=[0.7] * 6)
+    unlike = _predictions(acc_by_speaker=[0.3, 0.95, 0.4, 0.9, 0.5, 1.0])
+    lo_a, hi_a = evaluation.speaker_bootstrap_interval(alike)
+    lo_u, hi_u = evaluation.speaker_bootstrap_interval(unlike)
+    acc = (unlike["y_true"] == unlike["y_pred"]).mean()
+    assert lo_u < acc < hi_u
+    assert hi_u - lo_u > 1.5 * (hi_a - lo_a)
+    lo, hi = evaluation.speaker_bootstrap_interval(unlike, "uar")
+    assert 0 <= lo < hi <= 1
+    assert evaluation.speaker_bootstrap_interval(unlike) == (lo_u, hi_u)  # deterministic
+
+
+def test_wilson_interval_and_single_split_rows():
+    lo, hi = evaluation.wilson_interval(0.5, 100)
+    assert lo == pytest.approx(0.404, abs=1e-3) and hi == pytest.approx(0.596, abs=1e-3)
+    pred = _predictions()
+    summary = pd.DataFrame({"mean": [0.7, 0.69], "std": [0.0, 0.0], "n": [1, 1]},
+                           index=["accuracy", "uar"])
+    rows = evaluation.make_rows("ravdess", "p", "m", summary, selection="validation",
+                                predictions=pred, single_split=True)
+    assert all(r["ci_low"] < r["mean"] < r["ci_high"] for r in rows)
+    with pytest.raises(ValueError, match="selection"):
+        evaluation.make_rows("ravdess", "p", "m", summary)
+    with pytest.raises(ValueError, match="accepted: validation"):
+        evaluation.make_rows("ravdess", "p", "m", summary, selection="best")
+
+
+def test_primary_comes_from_the_plan_and_never_from_test_picked_rows():
+    table = pd.DataFrame({"corpus": ["r"] * 3, "protocol": ["p"] * 3,
+                          "model": ["a", "b", "c"], "source": ["ours"] * 3,
+                          "selection": ["validation", "post-hoc", "validation"]})
+    plan = pd.DataFrame({"corpus": ["r", "r"], "protocol": ["p", "p"], "model": ["a", "b"]})
+    assert evaluation.mark_primary(table, plan)["primary"].tolist() == [True, False, False]
+
+
+def test_published_rows_carry_citations():
+    rows = evaluation.published_rows(notebook="06")
+    assert rows and all(r["selection"] == "published" and r["source"] in ("seed", "anchor")
+                        for r in rows)
+    assert all(r["note"] for r in rows)

@@ -7,7 +7,8 @@ from serlib import evaluation, reports
 def _results(tmp_path):
     summary = pd.DataFrame({"mean": [0.612, 0.55], "std": [0.031, 0.02], "n": [6, 6]},
                            index=["accuracy", "uar"])
-    rows = evaluation.make_rows("ravdess", "emobox-6fold", "svm-rbf", summary, notebook="04")
+    rows = evaluation.make_rows("ravdess", "emobox-6fold", "svm-rbf", summary, notebook="04",
+                                selection="validation")
     seed = pd.DataFrame({"mean": [0.422], "std": [0.0], "n": [1]}, index=["accuracy"])
     rows += evaluation.make_rows("ravdess", "actor-holdout-22-24", "lr", seed, source="seed")
     evaluation.upsert_results(tmp_path, rows)
@@ -27,6 +28,9 @@ def test_readme_tables_between_markers(tmp_path):
     readme = tmp_path / "top" / "README.md"
     readme.parent.mkdir()
     readme.write_text(f"intro\n{reports.START}\nPLACEHOLDER\n{reports.END}\noutro\n")
+    results = evaluation.read_results(tmp_path)
+    results.loc[results["model"] == "svm-rbf", "primary"] = True
+    results.to_csv(tmp_path / "results.csv", index=False)
     block = reports.write_readme_tables(tmp_path, readme)
     text = readme.read_text()
     assert "PLACEHOLDER" not in text and "61.2 +- 3.1" in text and text.endswith("outro\n")
@@ -37,14 +41,18 @@ def test_readme_tables_between_markers(tmp_path):
         reports.write_readme_tables(tmp_path, readme)
 
 
-def test_compact_table_keeps_best_of_ours_and_every_reference(tmp_path):
+def test_compact_table_keeps_primary_rows_and_every_reference(tmp_path):
     results = _results(tmp_path)
-    extra = results.iloc[[0]].assign(model="lr", mean=0.5, source="ours")
-    picked = results.iloc[[0]].assign(model="lr test-picked", mean=0.9, source="ours")
-    table = reports.headline_table(pd.concat([results, extra, picked]), compact=True)
+    primary = results.iloc[[0]].assign(model="lr", mean=0.5, source="ours", primary=True)
+    picked = results.iloc[[0]].assign(model="lr test-picked", mean=0.9, source="ours",
+                                      selection="test-picked")
+    table = reports.headline_table(pd.concat([results, primary, picked]), compact=True)
     ours = table[table["source"] == "this study"]
-    assert ours["model"].tolist() == ["lr", "svm-rbf"]  # actor hold-out, EmoBox
+    assert ours["model"].tolist() == ["lr"]  # the best test score is not what heads the table
+    assert ours["configurations measured"].tolist() == [2]  # lr and lr test-picked
     assert "seed (published)" in set(table["source"])
+    caveats = reports.caveat_table(pd.concat([results, picked]))
+    assert caveats["model"].tolist() == ["lr test-picked"]
 
 
 def test_readme_table_traces_to_the_results_file():
@@ -57,3 +65,8 @@ def test_readme_table_traces_to_the_results_file():
     results = evaluation.read_results(paths.reports_dir())
     assert len(results), "reports/results.csv is empty"
     assert committed == reports.markdown_table(reports.headline_table(results, compact=True))
+    ours = results[(results["source"] == "ours") & (results["metric"] == "accuracy")]
+    shown = ours[ours["primary"]]
+    assert len(shown), "no primary row: the study plan names none that was measured"
+    assert shown["selection"].isin(["validation", "fixed-budget"]).all()
+    assert shown["ci_low"].notna().all() and shown["ci_high"].notna().all()
