@@ -510,44 +510,46 @@ PROTOCOLS = ("random-holdout-8-2", "random-5fold", "emobox-6fold", "seed003-acto
 
 def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: Sequence[int],
                   variant: str = "seed", folds: Sequence[int] | None = None,
-                  val_frac: float = 0.1) -> list[RunSpec]:
-    """The runs of one evaluation protocol on a RAVDESS table (rows in the seed's order for
-    the random protocols), one per (fold, seed):
+                  val_frac: float = 0.1, corpus: str = "ravdess") -> list[RunSpec]:
+    """The runs of one registered protocol (:mod:`serlib.protocols`, committed fold lists) on
+    a corpus table with an ``id`` column, one per (fold, seed). The folds' train and test
+    parts come from the registry in their committed order; the validation part is carved from
+    each training part with the run's seed (:func:`carve_validation`): a stratified
+    ``val_frac`` of the clips where speakers are shared anyway (the random protocols), whole
+    speakers where the protocol is speaker-independent (EmoBox's folds); a protocol with a
+    development part (seed 003's actors 08, 19, 24) validates on it.
 
-    * ``random-holdout-8-2``: the seed's stratified 8:2 split (``random_state`` 999);
-      validation = a stratified 10 % of the training part;
-    * ``random-5fold``: the seed's stratified 5 folds; validation as above;
-    * ``emobox-6fold``: EmoBox's 6 speaker-independent folds; validation = about 10 % of the
-      training ACTORS (speaker-independent too);
-    * ``seed003-actors``: train on 18 actors, validate on 08, 19, 24, test on 11, 14, 15.
+    ``val_frac`` 0: no validation part (a development part is fitted too). ``folds``
+    (1-based) keeps only some folds. Each run carries its test recordings' ids, which the run
+    store checks when a stored run is scored.
 
-    ``val_frac`` 0: no validation part (the dev actors of ``seed003-actors`` are fitted).
-
-    ``folds`` (1-based) keeps only some folds.
+    Raises ``ValueError`` naming the accepted protocols for an unknown name, and
+    :class:`serlib.protocols.MissingRecordingsError` when the table lacks listed recordings.
     """
-    from serlib import splits
+    from serlib import protocols
 
+    try:
+        spec = protocols.get_protocol(protocol, corpus)
+    except ValueError as err:
+        raise ValueError(f"unknown protocol {protocol!r} for {corpus}; accepted: "
+                         f"{', '.join(protocols.protocol_names(corpus))}") from err
     y = np.asarray(y)
-    actors = table["actor"].astype(int).to_numpy()
-    if protocol == "random-holdout-8-2":
-        runs = make_runs(protocol, splits.random_holdout(y, 0.2, 999), y, seeds,
-                         val_frac=val_frac, variant=variant)
-    elif protocol == "random-5fold":
-        runs = make_runs(protocol, splits.stratified_kfold(y, 5, 999), y, seeds,
-                         val_frac=val_frac, variant=variant)
-    elif protocol == "emobox-6fold":
-        runs = make_runs(protocol, splits.emobox_ravdess_folds(actors), y, seeds,
-                         groups=actors, val_frac=val_frac, variant=variant)
-    elif protocol == "seed003-actors":
-        parts = splits.seed003_split(actors)
-        fit, val = parts["train"], parts["dev"]
-        if val_frac <= 0:  # no validation: the dev actors are fitted too
-            fit, val = np.sort(np.concatenate([fit, val])), val[:0]
-        runs = [RunSpec(protocol, 1, s, fit, val, parts["test"], variant) for s in seeds]
-    else:
-        raise ValueError(f"unknown protocol {protocol!r}; accepted: {', '.join(PROTOCOLS)}")
-    if folds is not None:
-        runs = [r for r in runs if r.fold in set(folds)]
+    ids = table["id"].to_numpy()
+    group_column = "actor" if "actor" in table else "speaker"
+    groups = (table[group_column].to_numpy() if spec.kind == "speaker-independent" else None)
+    runs = []
+    for fold in protocols.fold_indices(spec, table):
+        if folds is not None and fold.number not in set(folds):
+            continue
+        for s in seeds:
+            if len(fold.dev):
+                fit, val = fold.train, fold.dev
+                if val_frac <= 0:  # no validation: the development part is fitted too
+                    fit, val = np.sort(np.concatenate([fit, val])), val[:0]
+            else:
+                fit, val = carve_validation(fold.train, y, val_frac, seed=s, groups=groups)
+            runs.append(RunSpec(protocol, fold.number, s, fit, val, np.asarray(fold.test),
+                                variant, test_ids=tuple(ids[fold.test]), corpus=spec.corpus))
     return runs
 
 

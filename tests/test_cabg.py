@@ -114,19 +114,33 @@ def test_seed_weights_classify_the_seed_test_split():
     the seed's hold-out test set as it published (251 of 288), within 3 clips."""
     from synthetic_audio import real_data_root
 
-    from serlib import features, splits, training
+    from serlib import corpora, features, training
 
     root = real_data_root()
     if root is None:
         pytest.skip("real corpora not found")
-    from serlib import corpora
-
-    table = training.seed_row_order(corpora.load_corpus("ravdess", root / "ravdess").table,
-                                    SEED_DIR / "row_order.csv")
+    table = corpora.load_corpus("ravdess", root / "ravdess").table
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
-    _, test = splits.random_holdout(y)[0]
-    run = features.extract(table["path"].iloc[test], features.emocatcher_input_file, {},
-                           n_jobs=1, progress=False)
+    (run,) = training.protocol_runs("random-holdout-8-2", table, y, [999])  # committed split
+    test = run.test_idx
+    inputs = features.extract(table["path"].iloc[test], features.emocatcher_input_file, {},
+                              n_jobs=1, progress=False)
     model = cabg.load_state(SEED_DIR / "best_model_0.8715_0.8655.pth")
-    probs = cabg.predict_proba(model, [v["logmel"] for v in run.values], batch_size=64)
+    # the seed's own padded evaluation (batches of 64): the one place it is kept
+    probs = cabg.predict_proba(model, [v["logmel"] for v in inputs.values], batch_size=64,
+                               seed_padding=True)
     assert abs(int((probs.argmax(1) == y[test]).sum()) - 251) <= 3
+
+
+def test_predictions_do_not_depend_on_the_batch():
+    """A clip's probabilities are the same alone and beside longer clips; the seed's padded
+    evaluation (kept for its published-weights check only) is not."""
+    torch.manual_seed(0)
+    model = cabg.EmoCatcher().eval()
+    rng = np.random.default_rng(0)
+    clips = [rng.normal(-40, 10, (64, n)).astype(np.float32) for n in (7, 30, 93, 2, 61)]
+    batched = cabg.predict_proba(model, clips, batch_size=64)
+    alone = np.concatenate([cabg.predict_proba(model, [c], batch_size=1) for c in clips])
+    np.testing.assert_allclose(batched, alone, atol=1e-5)
+    padded = cabg.predict_proba(model, clips, batch_size=64, seed_padding=True)
+    assert np.abs(padded - alone).max() > 1e-3

@@ -70,3 +70,30 @@ def test_committed_model_exists():
         pytest.skip("default model not committed yet")
     model = cabg.load_state(predict.default_model())
     assert model.num_classes == 8
+
+
+@pytest.mark.realdata
+def test_predict_matches_the_stored_test_probabilities_of_the_committed_model():
+    """``serlib predict`` (one file at a time, from the audio) gives the probabilities that the
+    notebooks' evaluation stored for the committed model's test clips (batched): a clip's
+    prediction does not depend on the clips beside it."""
+    import os
+
+    from serlib import corpora, paths, runstore, training
+
+    data = os.environ.get("SERLIB_DATA")
+    if not data or not (Path(data) / "ravdess").is_dir():
+        pytest.skip("needs the real RAVDESS (set SERLIB_DATA)")
+    table = corpora.load_ravdess(Path(data) / "ravdess", probe=False).table
+    y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
+    (run,) = training.protocol_runs("random-holdout-8-2", table, y, [999])
+    folder = paths.project_root() / "models" / "cabg"
+    assert predict.default_model() == training.checkpoint_path(folder, run)
+    runstore.read_record(folder, run.name).check_ids(run.test_ids)
+    stored = np.load(training.probabilities_path(folder, run))
+    picked = np.arange(0, len(run.test_idx), 9)  # 32 of the 288 test clips
+    files = [table["path"].iloc[run.test_idx[i]] for i in picked]
+    out = predict.predict_files(files)
+    assert (out["error"] == "").all()
+    got = out[[f"prob_{e}" for e in cabg.EMOTIONS]].to_numpy()
+    np.testing.assert_allclose(got, stored[picked], atol=6e-5)

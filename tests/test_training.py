@@ -109,9 +109,17 @@ def test_checkpoint_roundtrip(tmp_path: Path):
 
 
 def fake_ravdess_table():
-    rows = [{"path": f"/x/Actor_{a:02d}/03-01-{e:02d}-01-01-{r:02d}-{a:02d}.flac", "actor": a,
-             "emotion": e}
-            for a in range(1, 25) for e in range(1, 9) for r in (1, 2)]
+    """The 1440 names of RAVDESS speech (no audio), with the ids the protocol registry lists."""
+    rows = []
+    for a in range(1, 25):
+        for e in range(1, 9):
+            for i in ((1,) if e == 1 else (1, 2)):
+                for st in (1, 2):
+                    for r in (1, 2):
+                        stem = f"03-01-{e:02d}-{i:02d}-{st:02d}-{r:02d}-{a:02d}"
+                        rows.append({"path": f"/x/Actor_{a:02d}/{stem}.flac", "actor": a,
+                                     "speaker": f"{a:02d}", "emotion": e,
+                                     "id": f"Actor_{a:02d}/{stem}"})
     return pd.DataFrame(rows)
 
 
@@ -136,7 +144,7 @@ def test_protocol_runs_never_share_test_clips_or_test_speakers():
 def test_train_run_writes_history_and_checkpoint(tmp_path: Path):
     xs, ys = toy_data(30)
     run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
-                           np.arange(24, 30))
+                           np.arange(24, 30), test_ids=tuple(f"c{i}" for i in range(24, 30)))
     cfg = training.TrainConfig(epochs=2, batch_size=6)
     training.train_run(run, xs, ys, cfg, out_dir=tmp_path)
     assert (tmp_path / f"{run.name}.pt").is_file()
@@ -277,7 +285,7 @@ def test_augmented_versions_join_the_fitted_part_only(tmp_path: Path, monkeypatc
     xs, ys = toy_data(30)
     faster = [x[:, ::2] for x in xs]  # a stand-in for a speed-perturbed copy of the corpus
     run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
-                           np.arange(24, 30))
+                           np.arange(24, 30), test_ids=tuple(f"c{i}" for i in range(24, 30)))
     seen = {}
     real_fit = training.fit
 
