@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from serlib import audio, audit, plots, splits
+from serlib import audio, audit, plots, protocols
 from serlib.analysis import train_test_overlap
 
 pd.set_option("display.width", 120)
@@ -296,15 +296,15 @@ plt.show()
 table = ravdess.table
 keys = {"same actor": ["speaker"], "same actor+sentence": ["speaker", "statement"],
         "twin (other repetition)": ["speaker", "emotion", "intensity", "statement"]}
-protocols = {
-    "random 8:2 (seed 000)": splits.random_holdout(table["emotion"]),
-    "random 5-fold (seed 000)": splits.stratified_kfold(table["emotion"]),
-    "actors 22-24 held out (seed 001)": splits.actor_holdout(table["actor"],
-                                                             splits.SEED001_TEST_ACTORS),
-    "EmoBox 6 speaker-independent folds": splits.emobox_ravdess_folds(table["actor"]),
+# every split from the committed registry (python -m serlib protocols lists them)
+compared = {
+    "random 8:2 (seed 000)": protocols.fold_splits("random-holdout-8-2", table),
+    "random 5-fold (seed 000)": protocols.fold_splits("random-5fold", table),
+    "actors 22-24 held out (seed 001)": protocols.fold_splits("actor-holdout-22-24", table),
+    "EmoBox 6 speaker-independent folds": protocols.fold_splits("emobox-6fold", table),
 }
 overlap = pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
-                        for name, folds in protocols.items()}).T
+                        for name, folds in compared.items()}).T
 print("share of test clips whose ... is also in training (mean over folds)")
 print(overlap.round(3))
 
@@ -316,14 +316,13 @@ print(overlap.round(3))
 # NBVAL_CHECK_OUTPUT
 table = aesdd.table
 keys = {"same speaker": ["speaker"], "same utterance, other take": ["utterance_id"]}
-protocols = {
-    "random 80/20 by recording (seed 004)": splits.recording_holdout(table["recording_id"],
-                                                                     test_size=0.2, seed=0),
-    "EmoBox 25% stratified": splits.emobox_aesdd_split(table["emotion"]),
-    "leave one speaker out": splits.leave_one_speaker_out(table["speaker"]),
+compared = {
+    "random 80/20 by recording (seed 004)": protocols.fold_splits("seed004-random-80-20", table)[:1],
+    "EmoBox 25% (EmoBox's own list)": protocols.fold_splits("emobox-25", table, warn=False),
+    "leave one speaker out": protocols.fold_splits("loso-6", table),
 }
 print(pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
-                    for name, folds in protocols.items()}).T.round(3))
+                    for name, folds in compared.items()}).T.round(3))
 
 # %% [markdown]
 # **Protocols used in the later notebooks** (each number in the study names its protocol):

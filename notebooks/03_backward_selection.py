@@ -41,7 +41,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from serlib import baselines, egemaps, features, plots, splits
+from serlib import baselines, egemaps, features, plots, protocols, splits
 
 pd.set_option("display.width", 120)
 print(notebook.versions(notebook.DEFAULT_PACKAGES + ("opensmile",)))
@@ -91,7 +91,7 @@ print(run.summary())
 groups = features.feature_groups(X.columns)
 print("groups:", ", ".join(f"{g} {len(c)}" for g, c in groups.items()), f"(total {X.shape[1]})")
 y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
-((dev, test),) = splits.actor_holdout(actors, splits.SEED001_TEST_ACTORS)
+((dev, test),) = protocols.fold_splits("actor-holdout-22-24", meta)  # committed fold list
 print(f"development: actors {actors[dev].min()}-{actors[dev].max()}, {len(dev)} clips; "
       f"test: actors 22-24, {len(test)} clips (not used in this notebook)")
 X_dev, y_dev, actors_dev = X.iloc[dev], y[dev], actors[dev]

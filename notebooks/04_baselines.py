@@ -58,7 +58,6 @@ n_jobs: int = 1  # worker processes for eGeMAPS extraction and the grid searches
 use_cache: bool = True  # reuse slow results cached on disk, keyed by their inputs and the code
 n_val_folds: int = 7  # speaker-grouped folds of the grid search over actors 1-21
 cv_seed: int = 0  # seed of the grouped folds and of the MLP
-random_seed: int = 999  # seed of the random stratified 5-fold protocol (seed 000's value)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -109,7 +108,7 @@ print(pd.DataFrame({fs: {baselines.MODEL_LABELS[m]: baselines.subset_name(s[m]) 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-protocols = baselines.protocol_folds(y, actors, seed=random_seed)
+protocols = baselines.protocol_folds(meta)  # committed fold lists (serlib.protocols)
 overview = []
 for name, folds in protocols.items():
     d = splits.describe_splits(meta, folds, group="actor")
@@ -365,8 +364,11 @@ for (fs, m, p), r in runs.items():
     note = (f"features {baselines.subset_name(feature_sets[fs][m])}; "
             + "; ".join(f"{k} {v}" for k, v in h.tuned.best_params.items())
             + "; tuned on actors 1-21" + ("; best by validation" if (fs, m) == (best_fs, best_m) else ""))
+    tested = pd.notna(r.y_pred)  # out-of-fold predictions of the clips this protocol tests
+    predictions = pd.DataFrame({"speaker": meta["speaker"].to_numpy()[tested], "y_true": y[tested],
+                                "y_pred": r.y_pred[tested], "replicate": 0})
     result_rows += evaluation.make_rows("ravdess", p, m + suffix[fs], r.summary, notebook="04",
-                                        note=note)
+                                        note=note, selection="validation", predictions=predictions)
 table = evaluation.upsert_results(reports, result_rows)
 print(f"{len(result_rows)} rows written; the file now has {len(table)} rows")
 

@@ -61,7 +61,6 @@ from serlib import (
     paths,
     plots,
     predict,
-    splits,
     training,
 )
 
@@ -105,12 +104,10 @@ torch.set_num_threads(threads)
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 reports = data.reports
+# the seed's published weights (only for the check of section 2; never part of the project)
 artifact_dir = (Path(seed_artifacts) if seed_artifacts
                 else paths.project_root().parent / "shared" / "seed-artifacts" / "emocatcher")
-has_seed_files = (artifact_dir / "row_order.csv").is_file() and not data.is_demo
-table = data.load("ravdess").table
-if has_seed_files:  # the seed's file order fixes its hold-out split and its folds
-    table = training.seed_row_order(table, artifact_dir / "row_order.csv")
+table = data.load("ravdess").table  # every split below comes from the committed registry
 y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
 extraction = features.extract(table["path"], features.emocatcher_input_file, {}, n_jobs=n_jobs,
                               progress=False)
@@ -149,7 +146,7 @@ mfcc_config = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="
 mfcc_dir = data.artifacts / "mfcc_cnn" if data.is_demo else paths.project_root() / "models" / "mfcc_cnn"
 hop_seconds = audio.EMOCATCHER_MEL["hop_length"] / audio.EMOCATCHER_SR
 print(extraction.summary())
-print(f"seed's file order: {has_seed_files}; training: {train_mode}; models: {paths.relative(model_dir)}")
+print(f"training: {train_mode}; models: {paths.relative(model_dir)}")
 
 # %% [markdown]
 # ## 1. The model
@@ -188,14 +185,16 @@ print(features.length_summary(logmels).to_string())
 # NBVAL_CHECK_OUTPUT
 best_file = artifact_dir / "best_model_0.8715_0.8655.pth"
 faith = None
-if has_seed_files and best_file.is_file():
-    _, seed_test = splits.random_holdout(y)[0]
+if best_file.is_file() and not data.is_demo:
+    (seed_run,) = training.protocol_runs("random-holdout-8-2", table, y, [999])
+    seed_test = seed_run.test_idx  # the seed's split, from the committed registry
     rows = []
     for name, published in (("best_model_0.8715_0.8655.pth", 251),
                             ("last_epoch_0.8542_0.8651.pth", 246)):
         seed_model = cabg.load_state(artifact_dir / name)
-        for bs in (64, 1):
-            p = cabg.predict_proba(seed_model, [logmels[i] for i in seed_test], batch_size=bs)
+        for bs in (64, 1):  # the seed's padded evaluation, and each clip alone
+            p = cabg.predict_proba(seed_model, [logmels[i] for i in seed_test], batch_size=bs,
+                                   seed_padding=True)
             rows.append({"checkpoint": name, "eval batch": bs,
                          "correct": int((p.argmax(1) == y[seed_test]).sum()),
                          "of": len(seed_test), "published": published})
@@ -206,7 +205,8 @@ if has_seed_files and best_file.is_file():
     print(f"serlib's CABG with the seed's best weights: {best64}/288, "
           f"{'within' if abs(best64 - 251) <= 3 else 'NOT within'} 3 clips of the published 251")
 else:
-    print("The seed's artifacts are not here (or this is the demo corpus): check skipped.")
+    print("Check skipped: the seed's published weights are not here (they are not part of the "
+          "project; see ../shared/seed-artifacts) or this is the demo corpus.")
 
 # %% [markdown]
 # The re-implementation reproduces the seed's predictions on its own split, so the architecture, the
@@ -949,12 +949,16 @@ display(Markdown(bench.read_text() if bench.is_file() else "benchmark not run ye
 def summary_frame(values: dict) -> pd.DataFrame:
     return pd.DataFrame(values, index=["mean", "std", "n"]).T
 
-def kept_rows(result, model, note):
-    # accuracy, UAR and F1 of the kept checkpoints (mean, std, n over runs)
+speakers = table["speaker"].to_numpy()
+
+def kept_rows(result, model, note, selection):
+    # accuracy, UAR and F1 of the kept weights (mean, std, n over runs), with 95 % intervals
     kept = result.summary().loc[["accuracy (validation-selected epoch)", "UAR (validation-selected epoch)",
                                  "macro F1 (validation-selected epoch)"]]
     kept.index = ["accuracy", "uar", "f1"]
-    return evaluation.make_rows("ravdess", result.protocol, model, kept, notebook="06", note=note)
+    return evaluation.make_rows("ravdess", result.protocol, model, kept, notebook="06", note=note,
+                                selection=selection,
+                                predictions=training.result_predictions(result, y, speakers))
 
 rows = []
 note_ours = "CABG re-implementation, epoch chosen on validation, checkpoint re-evaluated"
@@ -962,73 +966,64 @@ for result, epochs in ((holdout, holdout_epochs), (cv5, cv_epochs), (emobox, fol
                        (seed003, fold_epochs)):
     if not result.available:
         continue
-    rows += kept_rows(result, "cabg-emocatcher", f"{note_ours}; {epochs} epochs")
+    rows += kept_rows(result, "cabg-emocatcher", f"{note_ours}; {epochs} epochs", "validation")
     picked = result.summary().loc[["accuracy (test-picked epoch, optimistic)"]]
     picked.index = ["accuracy"]
     rows += evaluation.make_rows("ravdess", result.protocol, "cabg-emocatcher test-picked",
-                                 picked, notebook="06",
+                                 picked, notebook="06", selection="test-picked",
                                  note="OPTIMISTIC: epoch chosen on the test set (the seed's way)")
 recipe_rows = (
-    (full_runs, "cabg-emocatcher full-train", ensemble_size,
+    (full_runs, "cabg-emocatcher full-train", ensemble_size, "fixed-budget",
      f"whole training part, {holdout_epochs} epochs, last epoch kept (no selection)"),
-    (speed_runs, "cabg-emocatcher full-train speed", ensemble_size,
+    (speed_runs, "cabg-emocatcher full-train speed", ensemble_size, "post-hoc",
      f"whole training part + speed-perturbed copies ({speed_factors}), {speed_epochs} epochs, "
-     "cosine schedule, last epoch kept"),
-    (mixed_runs, "cabg-emocatcher both-recipes", 2 * ensemble_size,
+     "cosine schedule, last epoch kept; recipe fixed after hold-out pilots whose test numbers were seen"),
+    (mixed_runs, "cabg-emocatcher both-recipes", 2 * ensemble_size, "post-hoc",
      "models of both recipes averaged; formed after seeing the hold-out test numbers"),
-    (large_runs, "cabg-emocatcher both-recipes", 2 * large_ensemble_size,
+    (large_runs, "cabg-emocatcher both-recipes", 2 * large_ensemble_size, "post-hoc",
      "models of both recipes averaged; ensemble size doubled after seeing the 5-fold and "
      "EmoBox ensemble-6 results (section 8.6)"),
-    (spknorm_runs, "cabg-emocatcher full-train speed spknorm", ensemble_size,
+    (spknorm_runs, "cabg-emocatcher full-train speed spknorm", ensemble_size, "transductive",
      "speed-perturbation recipe on per-speaker standardised inputs (each speaker's own clips, "
      "test speakers included, no labels); tried after the 12-model EmoBox result (section 8.7)"))
-for results, model, size, note in recipe_rows:
+for results, model, size, selection, note in recipe_rows:
     for protocol, result in results.items():
         if not result.available:
             continue
         if results is not mixed_runs and results is not large_runs:
-            rows += kept_rows(result, model, note)
+            rows += kept_rows(result, model, note, selection)
         groups = training.ensemble_scores(result, y, size)
         if len(groups):
             rows += evaluation.make_rows(
                 "ravdess", protocol, f"{model} ensemble-{size}",
                 summary_frame({m: [groups[m].mean(), groups[m].std(ddof=0), len(groups)]
                                for m in ("accuracy", "uar", "f1")}),
-                notebook="06", note=f"{note}; mean probabilities of {size} models per group; "
-                                    "std over groups (hold-out) or folds")
+                notebook="06", selection=selection,
+                predictions=training.result_predictions(result, y, speakers, size),
+                note=f"{note}; mean probabilities of {size} models per group; "
+                     "std over groups (hold-out) or folds")
 for result in mfcc_runs.values():
     if result.available:
         rows += kept_rows(result, "mfcc-cnn (seed 002)",
-                          f"seed 002's CNN, speech only, epoch chosen on validation; {mfcc_epochs} epochs")
+                          f"seed 002's CNN, speech only, epoch chosen on validation; {mfcc_epochs} epochs",
+                          "validation")
 if ensemble is not None:
     rows += evaluation.make_rows("ravdess", "random-holdout-8-2", "cabg-emocatcher seed-ensemble",
                                  summary_frame({k: [v, 0.0, 1] for k, v in ensemble.items()
                                                 if k != "precision"}),
-                                 notebook="06", note=f"mean probabilities of {len(holdout.runs)} seeds")
-rows += evaluation.make_rows("ravdess", "random-holdout-8-2", "emocatcher (seed 000)",
-                             summary_frame({"accuracy": [0.8715, 0.0, 1]}), source="seed",
-                             notebook="06", note="published; epoch chosen on the test set")
-rows += evaluation.make_rows("ravdess", "random-holdout-8-2", "emocatcher (seed 000) last 10 epochs",
-                             summary_frame({"accuracy": [0.8526, 0.0118, 10]}), source="seed",
-                             notebook="06", note="published; mean of the last 10 epochs")
-rows += evaluation.make_rows("ravdess", "random-5fold", "emocatcher (seed 000)",
-                             summary_frame({"accuracy": [0.8417, 0.0236, 5]}), source="seed",
-                             notebook="06", note="published; epoch chosen on the test set per fold")
-rows += evaluation.make_rows("ravdess", "seed002-random-80-20-speech+song", "mfcc-cnn (seed 002)",
-                             summary_frame({"accuracy": [0.80, 0.0, 1]}), source="seed",
-                             notebook="06", note="published; speech AND song (2452 files), one split")
-for name, acc in (("whisper-large-v3 (EmoBox)", 0.7587), ("wavlm-large (EmoBox)", 0.7222),
-                  ("hubert-large (EmoBox)", 0.7029), ("wav2vec2-base (EmoBox)", 0.5540)):
-    rows += evaluation.make_rows("ravdess", "emobox-6fold", name,
-                                 summary_frame({"accuracy": [acc, float("nan"), 6]}),
-                                 source="anchor", notebook="06",
-                                 note="EmoBox benchmark, frozen pretrained encoder")
-rows += evaluation.make_rows("ravdess", "human-raters", "human raters (RAVDESS validation)",
-                             summary_frame({"accuracy": [0.62, float("nan"), 1]}), source="anchor",
-                             notebook="06", note="audio-only speech, about 62 percent")
+                                 notebook="06", selection="validation",
+                                 predictions=training.result_predictions(holdout, y, speakers,
+                                                                         len(holdout.runs)),
+                                 note=f"mean probabilities of {len(holdout.runs)} seeds")
+published = evaluation.published_rows("06")  # the seeds' and EmoBox's numbers, cited
+rows += published
 ours = pd.DataFrame(rows)
 evaluation.upsert_results(reports, rows)
-print(ours[["protocol", "model", "metric", "mean", "std", "n", "source"]].to_string(index=False))
+shown = ours[ours["metric"].isin(["accuracy", "uar"])].assign(
+    mean=lambda t: t["mean"].round(4), ci_low=lambda t: t["ci_low"].round(3),
+    ci_high=lambda t: t["ci_high"].round(3))
+print(shown[["protocol", "model", "metric", "mean", "n", "selection", "ci_low", "ci_high"]]
+      .to_string(index=False))
 
 # %% [markdown]
 # The same numbers as bars (accuracy; our honest rows in blue, the seed's published ones in orange):
@@ -1080,11 +1075,23 @@ lines = ["* **Faithful:** " + (f"the seed's best weights in serlib's model class
                                if faith is not None else "seed artifacts absent, check skipped.")]
 lines.append(f"* **Seed hold-out 8:2** ({len(holdout.runs)} seeds): {fmt(holdout)}"
              + (f"; seed ensemble {100 * ensemble['accuracy']:.1f} %." if ensemble else "."))
-lines.append("  The seed published 87.15 % (test-picked) and 85.26 +- 1.18 % (last 10 epochs).")
-lines.append(f"* **Seed 5-fold CV**: {fmt(cv5)}; the seed published 84.17 +- 2.36 % (test-picked).")
-lines.append(f"* **EmoBox 6 folds, unseen speakers**: {fmt(emobox)}; anchors: Whisper-large-v3 75.87 %, "
-             "WavLM-large 72.22 %, wav2vec2-base 55.40 %, human raters about 62 %.")
-lines.append(f"* **Seed 003's actor split**: {fmt(seed003)}; seed 003 reported 51.4 %.")
+pub = {(r["protocol"], r["model"]): r for r in evaluation.published_rows() if r["metric"] == "accuracy"}
+
+def quoted(protocol, model):
+    r = pub[(protocol, model)]
+    spread = f" +- {100 * r['std']:.2f}" if r["n"] > 1 and r["std"] > 0 else ""
+    return f"{100 * r['mean']:.2f}{spread} %"
+
+lines.append(f"  The seed published {quoted('random-holdout-8-2', 'emocatcher (seed 000)')} (test-picked) "
+             f"and {quoted('random-holdout-8-2', 'emocatcher (seed 000) last 10 epochs')} (last 10 epochs).")
+lines.append(f"* **Seed 5-fold CV**: {fmt(cv5)}; the seed published "
+             f"{quoted('random-5fold', 'emocatcher (seed 000)')} (test-picked).")
+anchors = ", ".join(f"{m.replace(' (EmoBox)', '')} {quoted('emobox-6fold', m)}"
+                    for (p_, m) in pub if p_ == "emobox-6fold")
+lines.append(f"* **EmoBox 6 folds, unseen speakers**: {fmt(emobox)}; anchors: {anchors}; human raters "
+             f"{quoted('human-raters', 'human raters (RAVDESS validation)')}.")
+lines.append(f"* **Seed 003's actor split**: {fmt(seed003)}; seed 003 reported "
+             f"{quoted('seed003-actors', 'vggish-bigru (seed 003)')}.")
 for results, label, size in ((full_runs, "whole training part, last epoch", ensemble_size),
                              (speed_runs, "+ speed perturbation", ensemble_size),
                              (mixed_runs, "both recipes averaged", 2 * ensemble_size),

@@ -342,17 +342,17 @@ def evaluate_protocol(model: str | BaseEstimator, X: pd.DataFrame | np.ndarray, 
 PROTOCOLS: tuple[str, ...] = ("random-5fold", "actor-holdout-22-24", "emobox-6fold")
 
 
-def protocol_folds(y: Sequence, actors: Sequence[int], seed: int = 999
-                   ) -> dict[str, list[splits.Split]]:
-    """The three protocols of notebook 04 on a RAVDESS table: random stratified 5-fold (speakers
-    overlap; seed 000's ``random_state`` 999), actors 22-24 held out, and EmoBox's 6
-    speaker-independent folds.
+def protocol_folds(table: pd.DataFrame) -> dict[str, list[splits.Split]]:
+    """The three protocols of notebook 04 on a RAVDESS table (with its ``id`` column), from
+    the committed registry: seed 000's random stratified 5-fold (speakers overlap), actors 22-24
+    held out (seed 001), and EmoBox's 6 speaker-independent folds; each asserts what its kind
+    declares.
 
     Used in: notebooks/04_baselines.ipynb.
     """
-    return {"random-5fold": splits.stratified_kfold(y, 5, seed),
-            "actor-holdout-22-24": splits.actor_holdout(actors, splits.SEED001_TEST_ACTORS),
-            "emobox-6fold": splits.emobox_ravdess_folds(actors)}
+    from serlib import protocols
+
+    return {name: protocols.fold_splits(name, table) for name in PROTOCOLS}
 
 
 def per_class_report(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None

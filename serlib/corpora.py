@@ -1,11 +1,18 @@
 """Corpus tables: one row per recording, parsed from file names, with unreadable files reported.
 
-Three sources are understood:
+Four sources are understood:
 
 * **RAVDESS** (``Actor_NN/MM-VV-EE-II-SS-RR-AA.wav``, Zenodo record 1188976),
 * **AESDD** (``<emotion>/<e><utt> (<speaker>)<take>.wav``),
+* **EMO-DB** (``wav/SSTTTEV.wav``, the Berlin Database of Emotional Speech),
 * any other corpus through a **CSV manifest** with columns ``path,emotion,speaker`` (more columns
   are kept; paths are relative to the manifest).
+
+RAVDESS, AESDD and EMO-DB tables end with an ``id`` column: the recording's path relative to the
+corpus root in its distributed layout, without extension, with ``/`` separators
+(``Actor_01/03-01-01-01-01-01-01``, ``anger/a01 (1)``, ``wav/03a01Fa``); it is built from the
+parsed name, so the original WAVs, the 16 kHz FLAC copies and a nested folder give the same
+ids. The committed fold lists of :mod:`serlib.protocols` name recordings by it.
 
 Bad input never crashes a load and is never dropped silently: every file that cannot be used
 (unknown name, unknown emotion code, empty, no data chunk, truncated, not audio) lands in
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +55,20 @@ AESDD_EMOTIONS: dict[str, str] = {
     "s": "sadness",
 }
 
+#: EMO-DB's German emotion initials, in the RAVDESS vocabulary (boredom has no RAVDESS
+#: counterpart). Categories are ordered as RAVDESS orders them, boredom last.
+EMODB_EMOTIONS: dict[str, str] = {
+    "N": "neutral",
+    "F": "happy",
+    "T": "sad",
+    "W": "angry",
+    "A": "fearful",
+    "E": "disgust",
+    "L": "boredom",
+}
+EMODB_MALE_SPEAKERS: frozenset[str] = frozenset({"03", "10", "11", "12", "15"})
+EMODB_SPEAKERS: tuple[str, ...] = ("03", "08", "09", "10", "11", "12", "13", "14", "15", "16")
+
 #: File extensions that libsndfile reads (lower case, with the dot).
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     "." + ext.lower() for ext in sf.available_formats()
@@ -54,6 +76,7 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
 
 _RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
 _AESDD_NAME = re.compile(r"^([a-z])(\d{1,2}) ?\((\d{1,2})\)([ab]?)$")
+_EMODB_NAME = re.compile(r"^(\d{2})([ab]\d{2})([A-Z])([a-z])$")
 
 HOW_TO_GET = {
     "ravdess": (
@@ -65,6 +88,10 @@ HOW_TO_GET = {
         "AESDD is distributed on request by its authors: run `python -m serlib download aesdd` "
         "for instructions, and put the five emotion folders (anger, disgust, fear, happiness, "
         "sadness) in this folder."
+    ),
+    "emodb": (
+        "EMO-DB (Burkhardt et al., 2005) is free for research: download it from its authors' "
+        "site and put its wav/ folder (SSTTTEV.wav files) in this folder."
     ),
 }
 
@@ -83,7 +110,7 @@ class Corpus:
     Columns of ``table`` always include ``path`` (absolute), ``file`` (name), ``corpus``,
     ``emotion``, ``speaker`` (string), ``gender`` (``male``/``female`` or ``unknown``),
     ``duration`` (seconds), ``sample_rate`` (Hz), ``channels`` and ``format``; then every field
-    that the corpus encodes in its names.
+    that the corpus encodes in its names; last (RAVDESS, AESDD, EMO-DB) the recording ``id``.
     """
 
     name: str
@@ -251,6 +278,49 @@ def parse_aesdd_name(stem: str) -> dict:
     }
 
 
+def parse_emodb_name(stem: str) -> dict:
+    """Parse an EMO-DB file stem ``SSTTTEV``, e.g. ``03a01Fa``: speaker ``SS``, text ``TTT``,
+    emotion ``E`` (German initial), version ``V``.
+
+    Returns ``emotion`` (RAVDESS vocabulary plus ``boredom``), ``emotion_code`` (the letter),
+    ``speaker`` (``"03"``..``"16"``), ``text`` (``"a01"``..``"b10"``), ``version`` (letter) and
+    ``gender`` (male speakers 03, 10, 11, 12, 15). Raises ``ValueError`` with the reason.
+    """
+    match = _EMODB_NAME.match(stem)
+    if not match:
+        raise ValueError("file name is not an EMO-DB name (SSTTTEV, e.g. 03a01Fa)")
+    speaker, text, letter, version = match.groups()
+    if letter not in EMODB_EMOTIONS:
+        raise ValueError(f"unknown emotion code {letter!r} (known: {', '.join(EMODB_EMOTIONS)})")
+    if speaker not in EMODB_SPEAKERS:
+        raise ValueError(f"unknown speaker {speaker!r} (known: {', '.join(EMODB_SPEAKERS)})")
+    return {
+        "emotion": EMODB_EMOTIONS[letter],
+        "emotion_code": letter,
+        "speaker": speaker,
+        "gender": "male" if speaker in EMODB_MALE_SPEAKERS else "female",
+        "text": text,
+        "version": version,
+    }
+
+
+def id_from_path(relative: Path | str) -> str:
+    """The ``id`` of a recording from its path relative to the corpus root: no extension,
+    POSIX separators (``Actor_01\\x.flac`` and ``Actor_01/x.wav`` both give ``Actor_01/x``)."""
+    parts = str(relative).replace("\\", "/").strip("/").split("/")
+    stem = parts[-1].rsplit(".", 1)[0] if "." in parts[-1] else parts[-1]
+    return "/".join([*parts[:-1], stem])
+
+
+def _add_ids(corpus: Corpus, make_id: Callable[[pd.Series], str]) -> Corpus:
+    """Append the ``id`` column (last) to ``corpus.table``: ``make_id(row)``, the recording's
+    path in the corpus's distributed layout (so a nested or renamed folder gives the same id)."""
+    table = corpus.table
+    ids = [make_id(row) for _, row in table.iterrows()]
+    table["id"] = pd.Series(ids, index=table.index, dtype=table["path"].dtype)
+    return corpus
+
+
 def _build(
     name: str,
     root: Path,
@@ -302,7 +372,8 @@ def load_ravdess(root: Path | str | None = None, *, probe: bool = True) -> Corpu
             skipped.append({"path": str(path), "reason": str(err)})
             continue
         rows.append({"path": str(path), "file": path.name, **fields})
-    return _build("ravdess", root, rows, skipped, list(RAVDESS_EMOTIONS.values()), probe)
+    corpus = _build("ravdess", root, rows, skipped, list(RAVDESS_EMOTIONS.values()), probe)
+    return _add_ids(corpus, lambda row: f"Actor_{row['actor']:02d}/{Path(row['file']).stem}")
 
 
 def load_aesdd(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
@@ -331,7 +402,29 @@ def load_aesdd(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
         rows.append({"path": str(path), "file": path.name, "gender": "unknown", **fields})
     corpus = _build("aesdd", root, rows, skipped, list(AESDD_EMOTIONS.values()), probe)
     corpus.table["recording_id"] = corpus.table["file"].str.rsplit(".", n=1).str[0]
-    return corpus
+    return _add_ids(corpus, lambda row: f"{row['emotion']}/{Path(row['file']).stem}")
+
+
+def load_emodb(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
+    """Load EMO-DB from ``root`` (default ``<data root>/emodb``), distributed layout
+    ``wav/SSTTTEV.wav`` (e.g. ``wav/03a01Fa.wav``) or any audio format libsndfile reads.
+
+    Columns beyond the common ones: ``emotion_code`` (German initial), ``text``, ``version``.
+    Emotions use the RAVDESS vocabulary (``angry``, ``happy``, ...) plus ``boredom``.
+
+    Used in: serlib.protocols (EmoBox's EMO-DB folds, leave-one-speaker-out).
+    """
+    root = require_folder(Path(root) if root else paths.data_root() / "emodb", "emodb")
+    rows, skipped = [], []
+    for path in list_audio_files(root):
+        try:
+            fields = parse_emodb_name(path.stem)
+        except ValueError as err:
+            skipped.append({"path": str(path), "reason": str(err)})
+            continue
+        rows.append({"path": str(path), "file": path.name, **fields})
+    corpus = _build("emodb", root, rows, skipped, list(EMODB_EMOTIONS.values()), probe)
+    return _add_ids(corpus, lambda row: f"wav/{Path(row['file']).stem}")
 
 
 def load_manifest(manifest: Path | str, *, probe: bool = True, name: str | None = None) -> Corpus:
@@ -367,22 +460,23 @@ def load_manifest(manifest: Path | str, *, probe: bool = True, name: str | None 
     return _build(name or manifest.stem, manifest.parent, rows, skipped, order, probe)
 
 
-LOADERS = {"ravdess": load_ravdess, "aesdd": load_aesdd}
+LOADERS = {"ravdess": load_ravdess, "aesdd": load_aesdd, "emodb": load_emodb}
+PARSERS = {"ravdess": parse_ravdess_name, "aesdd": parse_aesdd_name, "emodb": parse_emodb_name}
 
 
 def detect_corpus(root: Path | str) -> str:
-    """Guess which corpus a folder holds from its file names: ``ravdess``, ``aesdd`` or
-    ``manifest`` (a folder with ``manifest.csv`` or a CSV file). Raises ``ValueError`` if no
-    file name is recognised."""
+    """Guess which corpus a folder holds from its file names: ``ravdess``, ``aesdd``,
+    ``emodb`` or ``manifest`` (a folder with ``manifest.csv`` or a CSV file). Raises
+    ``ValueError`` if no file name is recognised."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return "manifest"
     root = require_folder(root, "audio")
     if (root / "manifest.csv").is_file():
         return "manifest"
-    votes = {"ravdess": 0, "aesdd": 0}
+    votes = dict.fromkeys(PARSERS, 0)
     for path in list_audio_files(root)[:200]:
-        for corpus, parse in (("ravdess", parse_ravdess_name), ("aesdd", parse_aesdd_name)):
+        for corpus, parse in PARSERS.items():
             try:
                 parse(path.stem)
                 votes[corpus] += 1
@@ -391,20 +485,21 @@ def detect_corpus(root: Path | str) -> str:
     best = max(votes, key=votes.get)
     if votes[best] == 0:
         raise ValueError(
-            f"No RAVDESS or AESDD file names under {root}; pass --corpus manifest with a "
+            f"No RAVDESS, AESDD or EMO-DB file names under {root}; pass --corpus manifest with a "
             "manifest.csv (path,emotion,speaker) for another corpus."
         )
     return best
 
 
 def load_corpus(name: str, root: Path | str | None = None, *, probe: bool = True) -> Corpus:
-    """Load a corpus by name: ``ravdess``, ``aesdd`` or ``manifest`` (``root`` = the CSV file or
-    a folder with ``manifest.csv``). Raises ``ValueError`` naming the accepted values."""
+    """Load a corpus by name: ``ravdess``, ``aesdd``, ``emodb`` or ``manifest`` (``root`` = the
+    CSV file or a folder with ``manifest.csv``). Raises ``ValueError`` naming the accepted
+    values."""
     if name == "manifest":
         if root is None:
             raise ValueError("corpus 'manifest' needs the manifest's path")
         root = Path(root)
         return load_manifest(root / "manifest.csv" if root.is_dir() else root, probe=probe)
     if name not in LOADERS:
-        raise ValueError(f"unknown corpus {name!r}; accepted: ravdess, aesdd, manifest")
+        raise ValueError(f"unknown corpus {name!r}; accepted: ravdess, aesdd, manifest, emodb")
     return LOADERS[name](root, probe=probe)

@@ -166,14 +166,19 @@ def wilson_interval(p: float, n: int, level: float = 0.95) -> tuple[float, float
     return float(ci.low), float(ci.high)
 
 
+#: Fewer tested speakers than this: a speaker bootstrap has too few distinct resamples, and the
+#: row gets the binomial interval of its clips instead.
+MIN_BOOTSTRAP_SPEAKERS = 6
+
+
 def metric_interval(pred: pd.DataFrame, metric: str, single_split: bool,
                     level: float = 0.95) -> tuple[float, float]:
     """The study's 95 % interval for one row: a binomial (Wilson) interval when the row is one
-    test split shared by speakers in training and test (``single_split``; the metric averaged
-    over replicates, ``n`` = clips of one replicate), otherwise
-    :func:`speaker_bootstrap_interval`."""
+    test split shared by speakers in training and test (``single_split``) or tests fewer than
+    :data:`MIN_BOOTSTRAP_SPEAKERS` speakers (the metric averaged over replicates, ``n`` = clips
+    of one replicate); otherwise :func:`speaker_bootstrap_interval`."""
     pred = pred if "replicate" in pred else pred.assign(replicate=0)
-    if single_split:
+    if single_split or pred["speaker"].nunique() < MIN_BOOTSTRAP_SPEAKERS:
         values = [classification_metrics(g["y_true"], g["y_pred"])[metric]
                   for _, g in pred.groupby("replicate")]
         n = int(pred.groupby("replicate").size().iloc[0])

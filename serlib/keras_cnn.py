@@ -662,6 +662,29 @@ def save_run(folder: Path, experiment: str, split: int, run: Run,
         save_model(run.model, folder, name, run.scale, run.config)
 
 
+def check_store(pred: pd.DataFrame, exps: dict[str, Experiment], table: pd.DataFrame) -> None:
+    """Raise :class:`serlib.runstore.RunStoreError` naming the run when a stored run's test
+    recordings (the ``recording`` column of its predictions, in order) are not those of its
+    experiment's split: a store written for other splits or another copy of the corpus is never
+    scored. Runs of experiments not in ``exps`` are ignored."""
+    from serlib import runstore
+
+    recordings = table["recording_id"].to_numpy()
+    for (name, split), part in pred.groupby(["experiment", "split"], sort=False):
+        if name not in exps:
+            continue
+        if split >= len(exps[name].splits):
+            raise runstore.RunStoreError(f"stored run {run_name(name, split)}: "
+                                         f"{exps[name].protocol} has no split {split}")
+        expected = pd.unique(recordings[exps[name].splits[split][1]])
+        stored = pd.unique(part["recording"].to_numpy())
+        if len(stored) != len(set(stored) & set(expected)) or not np.array_equal(
+                stored, [r for r in expected if r in set(stored)]):
+            raise runstore.RunStoreError(
+                f"stored run {run_name(name, split)} was tested on other recordings than split "
+                f"{split} of {exps[name].protocol}: retrain it (retrain=True)")
+
+
 def done_runs(folder: Path) -> set[str]:
     """Names ``<experiment>__<split>`` of the runs stored in ``folder``."""
     return {p.name[:-5] for p in (Path(folder) / "runs").glob("*.json")}
@@ -785,20 +808,21 @@ def seed_splits(recording_ids: Sequence[str], repeats: int = 5) -> list:
 
 
 def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
-    """All experiments of notebooks/05 on a corpus table (columns ``recording_id``,
-    ``speaker``, ``emotion``), in priority order: the seed's Model3 and the improved recipe on
+    """All experiments of notebooks/05 on an AESDD table (columns ``id``, ``recording_id``,
+    ``speaker``, ``emotion``), with every split from the protocol registry (committed id lists:
+    seed 004's five seeded 80/20 splits of the recordings, leave-one-speaker-out, EmoBox's own
+    25 % split), in priority order: the seed's Model3 and the improved recipe on
     the seed protocol; both on EmoBox's split and leave-one-speaker-out; the seed's recipe
     from other initialisations (the members of the Model3 ensemble); the
     seed's ablations (Model1, Model2, 5x5 kernels, dropout 0.3 and 0.7, Wiener filter; on
     Model1 as in the seed), the improved recipe's ablations (each part removed or added), and
     the first, heavier recipe (:data:`HEAVY_CONFIG`). Only the improved recipe's first-repeat
     model is kept (4.6 MB in float32)."""
-    from serlib import splits as splits_mod
+    from serlib import protocols
 
-    rec = table["recording_id"].to_numpy()
-    seed = seed_splits(rec, repeats)
-    loso = splits_mod.leave_one_speaker_out(table["speaker"].to_numpy())
-    emobox = splits_mod.emobox_aesdd_split(table["emotion"].to_numpy())
+    seed = protocols.fold_splits(SEED_PROTOCOL, table)[:repeats]
+    loso = protocols.fold_splits(LOSO_PROTOCOL, table)
+    emobox = protocols.fold_splits(EMOBOX_PROTOCOL, table, warn=False)
     m1 = replace(SEED_CONFIG, arch="model1")
     imp = IMPROVED_CONFIG
     out = [
@@ -848,6 +872,25 @@ def pooled_recordings(pred: pd.DataFrame, experiment: str) -> tuple[np.ndarray, 
         true.append(recording_labels(part["label"].to_numpy(), rec))
         pred_all.append(rp.argmax(1))
     return np.concatenate(true), np.concatenate(pred_all)
+
+
+def recording_predictions(pred: pd.DataFrame, experiment: str, speakers: dict[str, str]
+                          ) -> pd.DataFrame:
+    """One row per test recording and split of an experiment (test-time averaging of its
+    segments): ``replicate`` (the split), ``recording``, ``speaker`` (from ``speakers``, a map
+    recording id -> speaker), ``y_true``, ``y_pred``: the input of the results' intervals
+    (:func:`serlib.evaluation.make_rows`)."""
+    cols = [f"p_{e}" for e in EMOTIONS]
+    parts = []
+    for split, part in pred[pred["experiment"] == experiment].groupby("split"):
+        codes, names = pd.factorize(part["recording"])
+        recs, rp = recording_proba(part[cols].to_numpy(np.float64), codes)
+        parts.append(pd.DataFrame({
+            "replicate": int(split), "recording": names[recs],
+            "speaker": [speakers[r] for r in names[recs]],
+            "y_true": recording_labels(part["label"].to_numpy(), codes), "y_pred": rp.argmax(1)}))
+    columns = ["replicate", "recording", "speaker", "y_true", "y_pred"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def confusion_views(y_true: Sequence[int], y_pred: Sequence[int], title: str = ""):

@@ -122,3 +122,74 @@ def test_real_corpora_counts():
     assert aesdd.table["speaker"].nunique() == 6
     assert aesdd.table["emotion"].value_counts().to_dict() == {
         "anger": 120, "disgust": 122, "fear": 120, "happiness": 119, "sadness": 121}
+
+
+def test_id_column_is_relative_path_without_extension(ravdess_dir: Path, aesdd_dir: Path):
+    for corpus in (corpora.load_ravdess(ravdess_dir), corpora.load_aesdd(aesdd_dir)):
+        table = corpus.table
+        assert table.columns[-1] == "id" and table["id"].is_unique
+        expected = [Path(p).relative_to(corpus.root).with_suffix("").as_posix()
+                    for p in table["path"]]
+        assert table["id"].tolist() == expected
+    ids = set(corpora.load_ravdess(ravdess_dir).table["id"])
+    assert {"Actor_02/03-01-05-02-01-01-02", "Actor_01/03-01-04-02-02-02-01"} <= ids  # wav, flac
+    ids = set(corpora.load_aesdd(aesdd_dir).table["id"])
+    assert {"sadness/s01 (5)a", "anger/a02 (01)", "fear/f01 (4)"} <= ids
+    assert corpora.id_from_path("Actor_01\\03-01-01-01-01-01-01.flac") == \
+        "Actor_01/03-01-01-01-01-01-01"
+
+
+def test_flac_copies_and_wavs_give_the_same_ids(tmp_path: Path):
+    names = ["Actor_01/03-01-01-01-01-01-01", "Actor_01/03-01-05-02-01-02-01",
+             "Actor_12/03-01-08-01-02-01-12"]
+    for ext, sr in ((".wav", 48000), (".flac", 16000)):
+        for name in names:
+            path = tmp_path / ext[1:] / f"{name}{ext}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, tone(0.5, sr), sr)
+    wav = corpora.load_ravdess(tmp_path / "wav").table
+    flac = corpora.load_ravdess(tmp_path / "flac").table
+    assert wav["id"].tolist() == flac["id"].tolist() == names
+    audio_columns = ["path", "file", "sample_rate", "format", "duration", "frames"]
+    assert wav.drop(columns=audio_columns).equals(
+        flac.drop(columns=audio_columns))
+
+
+def test_emodb_fields_ids_and_skips(tmp_path: Path):
+    root = tmp_path / "emodb"
+    (root / "wav").mkdir(parents=True)
+    for name in ("03a01Fa.wav", "10b02Lb.wav", "16a05Tc.wav", "08a02Wa.flac"):
+        sf.write(root / "wav" / name, tone(), 16000)
+    sf.write(root / "wav" / "03a01Xa.wav", tone(), 16000)  # unknown emotion letter
+    sf.write(root / "wav" / "05a01Fa.wav", tone(), 16000)  # no speaker 05 in EMO-DB
+    (root / "wav" / "09a01Na.wav").write_bytes(b"")
+    corpus = corpora.load_corpus("emodb", root)
+    table = corpus.table.set_index("id")
+    assert list(table.index) == ["wav/03a01Fa", "wav/08a02Wa", "wav/10b02Lb", "wav/16a05Tc"]
+    assert tuple(table.loc["wav/03a01Fa", ["emotion", "speaker", "gender", "text", "version"]]
+                 ) == ("happy", "03", "male", "a01", "a")
+    assert table.loc["wav/10b02Lb", "emotion"] == "boredom"
+    assert table.loc["wav/16a05Tc", ["emotion", "gender"]].tolist() == ["sad", "female"]
+    assert table.loc["wav/08a02Wa", "emotion"] == "angry"
+    assert corpus.emotions == ["neutral", "happy", "sad", "angry", "fearful", "disgust",
+                               "boredom"]
+    reasons = {Path(p).name: r for p, r in corpus.skipped[["path", "reason"]].to_numpy()}
+    assert "unknown emotion code 'X'" in reasons["03a01Xa.wav"]
+    assert "unknown speaker '05'" in reasons["05a01Fa.wav"]
+    assert "empty" in reasons["09a01Na.wav"]
+    assert corpora.detect_corpus(root) == "emodb"
+    assert corpora.parse_emodb_name("12b10Ed")["emotion"] == "disgust"
+    with pytest.raises(ValueError, match="not an EMO-DB name"):
+        corpora.parse_emodb_name("03-01-01-01-01-01-01")
+
+
+@requires_real_data
+def test_real_corpora_ids():
+    ravdess = corpora.load_ravdess(probe=False).table
+    assert ravdess["id"].is_unique and ravdess["id"].iloc[0] == "Actor_01/03-01-01-01-01-01-01"
+    aesdd = corpora.load_aesdd(probe=False).table
+    assert aesdd["id"].is_unique and "anger/a01 (1)" in set(aesdd["id"])
+    if (paths.data_root() / "emodb").is_dir():
+        emodb = corpora.load_emodb(probe=False).table
+        assert len(emodb) == 535 and "wav/03a01Fa" in set(emodb["id"])
+        assert emodb["speaker"].nunique() == 10
