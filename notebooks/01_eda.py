@@ -54,11 +54,15 @@ use_demo: bool = False  # True: run on the synthetic demo corpus even if the rea
 smoke: bool = False  # True: quick run for the smoke tests (fewer examples)
 example_actor: int = 1  # RAVDESS actor whose clips we listen to (1-24)
 example_speaker: int = 1  # AESDD speaker whose clips we listen to (1-6)
-playback_sr: int = 8000  # sample rate (Hz) of the embedded audio players (small notebook)
+playback_sr: int = 16000  # sample rate (Hz) of the embedded audio players (small notebook)
 trim_top_db: float = 30.0  # silence-trim threshold (dB below peak) of seed 003
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool,
+    "example_actor": {"type": int, "range": (1, 24)}, "example_speaker": {"type": int, "range": (1, 6)},
+    "playback_sr": {"type": int, "range": (4000, 48000)}, "trim_top_db": {"type": float, "range": (1, 120)}})
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 ravdess = data.load("ravdess")

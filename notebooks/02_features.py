@@ -59,6 +59,12 @@ aesdd_sr: int = 44100  # sample rate (Hz) of seed 004's AESDD segments (input 12
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int,
+    "clip_sr": {"type": int, "range": (8000, 48000)}, "clip_n_fft": {"type": int, "range": (64, 16384)},
+    "clip_hop": {"type": int, "range": (16, 16384)}, "n_mfcc": {"type": int, "range": (1, 128)},
+    "clip_stats": {"type": str, "choices": list(features.STATISTICS), "sep": ","},
+    "aesdd_sr": {"type": int, "range": (8000, 48000)}})
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 ravdess = data.load("ravdess")
@@ -124,7 +130,8 @@ for corpus in (ravdess, aesdd):
 # NBVAL_IGNORE_OUTPUT
 for corpus in (ravdess, aesdd):
     _, warm = features.feature_table(corpus.table, frame_params, n_jobs=n_jobs, progress=False)
-    print(f"{corpus.name} again (warm cache): {warm.summary()}")
+    print(f"{corpus.name} again (warm cache): {warm.n_cached} of {len(warm.paths)} files "
+          "read from the cache")
 
 # %% [markdown]
 # Shapes of the saved tables (one row per recording) and the size of each feature group:

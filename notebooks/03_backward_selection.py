@@ -62,6 +62,10 @@ random_splits: int = 10  # random 10 % validation splits drawn in section 2 to s
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
+    "n_val_folds": {"type": int, "range": (2, 21)}, "cv_seed": int,
+    "random_splits": {"type": int, "range": (1, 1000)}})
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 if smoke:

@@ -61,6 +61,9 @@ cv_seed: int = 0  # seed of the grouped folds and of the MLP
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
+    "n_val_folds": {"type": int, "range": (2, 21)}, "cv_seed": int})
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 grids = baselines.SMOKE_GRIDS if smoke else baselines.PARAM_GRIDS

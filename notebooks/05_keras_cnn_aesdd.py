@@ -71,6 +71,10 @@ threads: int = 1  # TensorFlow threads (intra-op and inter-op)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "retrain": bool,
+    "repeats": {"type": int, "range": (1, 5)}, "epochs": {"type": int, "range": (0, 1000)},
+    "ablations": bool, "threads": {"type": int, "range": (1, 64)}})
 tf = keras_cnn.configure_tensorflow(threads)  # before any TensorFlow op
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))

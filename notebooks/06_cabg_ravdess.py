@@ -100,6 +100,16 @@ threads: int = 1  # torch CPU threads
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "retrain": bool,
+    **{k: {"type": int, "range": (1, 1000)} for k in ("holdout_epochs", "cv_epochs", "fold_epochs",
+                                                     "speed_epochs", "mfcc_epochs")},
+    "lr": {"type": float, "range": (1e-6, 1.0)}, "batch_size": {"type": int, "range": (1, 1024)},
+    **{k: str for k in ("seeds", "full_seeds", "cv_full_seeds", "emobox_full_seeds", "speed_factors",
+                        "speed_seeds", "cv_speed_seeds", "emobox_speed_seeds", "spknorm_seeds",
+                        "seed_artifacts")},
+    "fold_seed": int, "ensemble_size": {"type": int, "range": (1, 12)},
+    "large_ensemble_size": {"type": int, "range": (1, 12)}, "threads": {"type": int, "range": (1, 64)}})
 torch.set_num_threads(threads)
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))

@@ -54,10 +54,13 @@ use_demo: bool = False  # True: read the demo-corpus results (reports-demo/, art
 smoke: bool = False  # True: quick run for the smoke tests (fewer bootstrap draws, fewer clips)
 n_boot: int = 2000  # bootstrap resamples for confidence intervals
 n_error_examples: int = 2  # misclassified clips to listen to per corpus
-playback_sr: int = 8000  # sample rate (Hz) of the embedded audio players
+playback_sr: int = 16000  # sample rate (Hz) of the embedded audio players
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+notebook.check_parameters(globals(), {  # every parameter checked before any work
+    "data_root": str, "use_demo": bool, "smoke": bool, "n_boot": {"type": int, "range": (10, 100000)},
+    "n_error_examples": {"type": int, "range": (0, 20)}, "playback_sr": {"type": int, "range": (4000, 48000)}})
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 if smoke:

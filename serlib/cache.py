@@ -1,16 +1,24 @@
-"""A small on-disk cache for per-file results, keyed by the file's content and the parameters.
+"""A small on-disk cache for per-file results, keyed by the file's content, the parameters and
+the computing function (its qualified name and a hash of its source code).
 
-Each entry is an ``.npz`` file at ``<cache dir>/<function>/<parameter hash>/<content hash>.npz``.
-Changing the audio (its bytes) or any parameter gives another key, so the value is recomputed;
-renaming or moving a file keeps its entry.
+Each entry is an ``.npz`` file at ``<cache dir>/<function>/<key hash>/<content hash>.npz``, where
+``<function>`` is the function's ``module.qualname`` and ``<key hash>`` hashes the parameters and
+the function's source. Changing the audio (its bytes), any parameter or the function's code gives
+another key, so the value is recomputed; renaming or moving a file keeps its entry. Functions the
+computing function calls are not hashed: bump :data:`CACHE_VERSION` when one of them changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import marshal
 import os
+import re
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +45,56 @@ def file_digest(path: Path | str, chunk_size: int = 1 << 20) -> str:
     return hash_file(path, "sha256", chunk_size)[:32]
 
 
-def params_digest(name: str, params: dict) -> str:
-    """Stable hash of a function name and its JSON-serialisable parameters (hex, 16 chars)."""
-    text = json.dumps({"name": name, "params": params, "version": CACHE_VERSION},
+@dataclass(frozen=True)
+class FunctionKey:
+    """What identifies a computing function in the cache: its ``module.qualname`` and the
+    SHA-256 of its source code (hex, 16 chars)."""
+
+    name: str
+    code: str
+
+    @property
+    def folder(self) -> str:
+        """The name as a folder name (characters other than letters, digits, ``._-`` become
+        ``_``, e.g. in ``<locals>``)."""
+        return re.sub(r"[^A-Za-z0-9._-]", "_", self.name)
+
+
+def source_digest(func: Callable) -> str:
+    """SHA-256 (hex, 16 chars) of ``func``'s source (``inspect.getsource``); where the source
+    cannot be read, of its compiled code."""
+    try:
+        text = inspect.getsource(func).encode()
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        text = marshal.dumps(code) if code is not None else repr(func).encode()
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+def function_key(func: Callable) -> FunctionKey:
+    """The cache identity of ``func``: qualified name and source hash."""
+    name = f"{getattr(func, '__module__', None) or '?'}.{getattr(func, '__qualname__', repr(func))}"
+    return FunctionKey(name=name, code=source_digest(func))
+
+
+def params_digest(name: str, params: dict, code: str = "") -> str:
+    """Stable hash of a function name, its source hash ``code`` and its JSON-serialisable
+    parameters (hex, 16 chars)."""
+    text = json.dumps({"name": name, "code": code, "params": params, "version": CACHE_VERSION},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def entry_path(cache_dir: Path, name: str, params: dict, path: Path | str) -> Path:
-    """Where the cached value of ``name(path, **params)`` lives."""
-    return Path(cache_dir) / name / params_digest(name, params) / f"{file_digest(path)}.npz"
+def entry_path(cache_dir: Path, func: str | Callable | FunctionKey, params: dict,
+               path: Path | str) -> Path:
+    """Where the cached value of ``func(path, params)`` lives; ``func`` is the function, its
+    :class:`FunctionKey`, or a bare name (no code hash)."""
+    if isinstance(func, str):
+        key = FunctionKey(name=func, code="")
+    else:
+        key = func if isinstance(func, FunctionKey) else function_key(func)
+    digest = params_digest(key.name, params, key.code)
+    return Path(cache_dir) / key.folder / digest / f"{file_digest(path)}.npz"
 
 
 def load_entry(entry: Path) -> dict[str, np.ndarray] | None:

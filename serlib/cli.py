@@ -24,18 +24,11 @@ data root: $SERLIB_DATA if set, else <project>/data (holding ravdess/ and aesdd/
 
 
 def _parse_value(text: str):
-    """Turn a ``-p`` value into int, float, bool or None where it reads as one."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+    """Turn a ``-p`` value into int, float, bool or None where it reads as one (``run`` passes
+    the text on: the runner converts it to the type each notebook declares)."""
+    from serlib import runner
+
+    return runner.parse_text(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="execute the notebooks in order with papermill",
         description="Execute the notebooks in order with papermill. Real-data runs update "
-        "notebooks/ and reports/html; demo-corpus runs write to reports-demo/. Stops at the "
-        "first failing notebook, naming it and its error.")
+        "notebooks/ and reports/html; demo-corpus runs write to reports-demo/. Each notebook "
+        "runs in build/run/ and is copied into place only when it completes. Parameters are "
+        "checked against each notebook's parameters cell before any kernel starts. Stops at "
+        "the first failing notebook, naming it, its error and its failed copy.")
     run.add_argument("--only", nargs="+", metavar="NN",
                      help="notebook numbers or names to run (default: all)")
     run.add_argument("--profile", default="full", choices=["full", "smoke"],
@@ -61,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
     run.add_argument("--output-dir", type=Path, help="where executed notebooks go")
     run.add_argument("--no-html", action="store_true", help="skip the HTML reports")
+    run.add_argument("--build-only", action="store_true",
+                     help="leave notebooks/ and reports/ alone: keep every output in build/run/")
 
     audit = sub.add_parser(
         "audit", help="inventory of a corpus folder",
@@ -94,19 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
                          help="checkpoint (.pt from notebook 06, or the seed's .pth state_dict);"
                          " default: models/cabg/random-holdout-8-2_seed_fold1_seed999.pt")
     predict.add_argument("--out", type=Path, help="write the table to this CSV file")
+
+    protocols = sub.add_parser(
+        "protocols", help="list the evaluation protocols (committed fold lists)",
+        description="One row per registered evaluation protocol: corpus, kind (speaker-, "
+        "recording-independent or none), folds and mean part sizes (serlib.protocols).")
+    protocols.add_argument("--corpus", help="only this corpus's protocols")
     return parser
 
 
 def _cmd_run(args) -> int:
     from serlib import runner
 
-    overrides = {name: _parse_value(value) for name, value in args.param}
+    overrides = dict(args.param)  # text: converted to each parameter's declared type
     try:
         runner.run_notebooks(only=args.only, profile=args.profile, overrides=overrides,
-                             output_dir=args.output_dir, html=not args.no_html)
+                             output_dir=args.output_dir, html=not args.no_html,
+                             install=not args.build_only)
     except runner.NotebookFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except runner.RunInterrupted as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 130
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -168,8 +175,19 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_protocols(args) -> int:
+    from serlib import protocols
+
+    try:
+        print(protocols.describe_text(args.corpus))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "audit": _cmd_audit, "demo-data": _cmd_demo,
-            "download": _cmd_download, "predict": _cmd_predict}
+            "download": _cmd_download, "predict": _cmd_predict, "protocols": _cmd_protocols}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -157,16 +157,25 @@ class Extraction:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        """What was extracted: files and failures (the same on every run, so a notebook that
+        prints it re-runs to identical outputs)."""
+        return f"{len(self.paths)} files, {len(self.failed)} failed"
+
+    def cache_summary(self) -> str:
+        """How this call went: computed, read from the cache, failed, wall time (changes with
+        the cache's state and the machine)."""
         return (f"{len(self.paths)} files: {self.n_computed} computed, {self.n_cached} from "
                 f"cache, {len(self.failed)} failed, {self.seconds:.1f} s")
 
 
-def _run_one(func: Callable, path: str, params: dict, cache_dir: Path | None):
-    """Worker: (value, from_cache, error message)."""
+def _run_one(func: Callable, path: str, params: dict, cache_dir: Path | None,
+             key: cache.FunctionKey | None = None):
+    """Worker: (value, from_cache, error message). ``key``: ``func``'s cache identity (name
+    and source hash, computed once by the caller)."""
     entry = None
     try:
         if cache_dir is not None:
-            entry = cache.entry_path(cache_dir, func.__name__, params, path)
+            entry = cache.entry_path(cache_dir, key or cache.function_key(func), params, path)
             hit = cache.load_entry(entry)
             if hit is not None:
                 return hit, True, None
@@ -190,7 +199,8 @@ def extract(
     desc: str | None = None,
 ) -> Extraction:
     """Run a per-file feature function over many files in parallel, with a progress bar and
-    an on-disk cache keyed by file content and ``params``.
+    an on-disk cache keyed by file content, ``params`` and ``func`` (its qualified name and a
+    hash of its source: an edited function recomputes).
 
     Args:
         files: audio paths.
@@ -209,7 +219,8 @@ def extract(
     files = [str(f) for f in files]
     where = (Path(cache_dir) if cache_dir else paths.cache_dir()) if use_cache else None
     start = time.perf_counter()
-    jobs = (delayed(_run_one)(func, f, params, where) for f in files)
+    key = cache.function_key(func) if where is not None else None
+    jobs = (delayed(_run_one)(func, f, params, where, key) for f in files)
     if n_jobs == 1:
         results = (job[0](*job[1], **job[2]) for job in jobs)
     else:
@@ -300,9 +311,9 @@ def frame_settings_table() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("representation")
 
 
-META_COLUMNS = ("path", "file", "corpus", "emotion", "speaker", "gender", "actor", "intensity",
-                "statement", "repetition", "utterance", "take", "utterance_id", "recording_id",
-                "duration")
+META_COLUMNS = ("id", "path", "file", "corpus", "emotion", "speaker", "gender", "actor",
+                "intensity", "statement", "repetition", "utterance", "take", "utterance_id",
+                "recording_id", "duration")
 
 
 def table_path(name: str, folder: Path) -> Path:

@@ -5,25 +5,50 @@ corpus), and say loudly when it runs on synthetic data.
 from __future__ import annotations
 
 import importlib
+import numbers
 import os
 import platform
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from serlib import corpora, paths
 
 DEFAULT_PACKAGES = ("numpy", "pandas", "scipy", "librosa", "sklearn", "matplotlib", "seaborn")
+#: PNG metadata of inline figures: no "Software" entry (it names the matplotlib version), so
+#: the same figure gives the same bytes everywhere (as :data:`serlib.plots.PNG_METADATA`).
+INLINE_PNG_METADATA: dict[str, str | None] = {"Software": None}
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has a value the notebook cannot use; the message names the
+    parameter and the accepted values."""
 
 
 def quiet() -> None:
     """Silence known noise in notebook outputs: TensorFlow's C++ log, and warnings that would
-    land in checked cells."""
+    land in checked cells; and make inline figures byte-identical from run to run."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message=".*n_fft=.*is too large.*")
     warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm falls back to text
+    _fixed_inline_figures()
+
+
+def _fixed_inline_figures() -> None:
+    """In a Jupyter kernel, have the inline backend write PNGs without version metadata."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.config import InlineBackend
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or "IPKernelApp" not in shell.config:
+        return
+    config = InlineBackend.instance(parent=shell)
+    config.print_figure_kwargs = {**config.print_figure_kwargs, "metadata": INLINE_PNG_METADATA}
 
 
 def versions(packages: tuple[str, ...] = DEFAULT_PACKAGES) -> str:
@@ -67,10 +92,11 @@ class DataChoice:
         """Markdown to show at the top of a notebook: a loud warning on synthetic data."""
         if self.is_demo:
             return ("## ⚠️ SYNTHETIC DEMO DATA\n"
-                    f"The real corpora were not found, so this run uses serlib's generated demo "
-                    f"corpus at `{self.root}`. Its numbers say nothing about real speech; its "
-                    f"outputs go to `{self.reports.name}/`, never to the real reports.")
-        return f"Running on the real corpora at `{self.root}`."
+                    "The real corpora were not found, so this run uses serlib's generated demo "
+                    f"corpus at `{paths.shown(self.root)}`. Its numbers say nothing about real "
+                    f"speech; its outputs go to `{self.reports.name}/`, never to the real "
+                    "reports.")
+        return f"Running on the real corpora at `{paths.shown(self.root)}`."
 
 
 def real_corpora_present(root: Path) -> bool:
@@ -115,3 +141,86 @@ def player(y, sr: int, playback_sr: int = 11025):
     if sr != playback_sr:
         y = librosa.resample(y, orig_sr=sr, target_sr=playback_sr)
     return Audio(data=y, rate=playback_sr, normalize=True)
+
+
+#: Python types of :func:`check_parameters`' specs, by the names papermill infers.
+TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def _type_ok(value, kind: type) -> bool:
+    """``value`` is a ``kind``: bools only True/False, ints for floats too, no bool as int."""
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _describe(rule: Mapping) -> str:
+    """The accepted values of one spec entry, in words."""
+    kind = rule["type"]
+    if kind is bool:
+        return "True or False"
+    parts = [kind.__name__]
+    if rule.get("choices") is not None:
+        each = f" ({rule['sep']!r}-separated)" if rule.get("sep") else ""
+        parts.append(f"one of {', '.join(map(repr, rule['choices']))}{each}")
+    if rule.get("range") is not None:
+        low, high = rule["range"]
+        parts.append(f"from {'-inf' if low is None else low} to {'inf' if high is None else high}")
+    return ", ".join(parts)
+
+
+def check_parameters(values: Mapping, spec: Mapping[str, type | Mapping]) -> None:
+    """Check a notebook's parameters before any work; raise :class:`ParameterError` listing
+    every wrong one with its accepted values.
+
+    Args:
+        values: the parameters by name (in a notebook: ``globals()``).
+        spec: per name either a type (``int``, ``float``, ``bool``, ``str``) or a dict with
+            ``type`` and optionally ``range`` (``(low, high)``, inclusive; ``None`` = open),
+            ``choices`` (the accepted values) and ``sep`` (a ``str`` holding a list: each
+            ``sep``-separated item must be one of ``choices``).
+
+    Bools accept only ``True``/``False``; a float accepts an int; an int does not accept a
+    float or a bool.
+
+    Example, the cell after the ``parameters`` cell::
+
+        notebook.check_parameters(globals(), {
+            "use_demo": bool, "smoke": bool, "data_root": str,
+            "n_mfcc": {"type": int, "range": (1, 128)},
+            "clip_stats": {"type": str, "choices": list(features.STATISTICS), "sep": ","},
+        })
+
+    Used in: the cell after every notebook's parameters cell.
+    """
+    problems = []
+    for name, entry in spec.items():
+        rule = dict(entry) if isinstance(entry, Mapping) else {"type": entry}
+        if rule.get("type") not in TYPES.values():
+            raise TypeError(f"spec of {name!r}: type must be one of int, float, bool, str")
+        if name not in values:
+            problems.append(f"parameter {name!r} is missing; accepted: {_describe(rule)}")
+            continue
+        value = values[name]
+        if not _type_ok(value, rule["type"]) or not _in_rule(value, rule):
+            problems.append(f"parameter {name!r} = {value!r} is not accepted; accepted: "
+                            f"{_describe(rule)}")
+    if problems:
+        raise ParameterError("\n".join(problems))
+
+
+def _in_rule(value, rule: Mapping) -> bool:
+    """``value`` (of the right type) lies in the rule's range and choices."""
+    if rule.get("range") is not None:
+        low, high = rule["range"]
+        if (low is not None and value < low) or (high is not None and value > high):
+            return False
+    choices: Iterable | None = rule.get("choices")
+    if choices is not None:
+        items = value.split(rule["sep"]) if rule.get("sep") else [value]
+        return all(item in list(choices) for item in items)
+    return True

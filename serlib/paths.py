@@ -11,6 +11,11 @@ from pathlib import Path
 
 DATA_ENV = "SERLIB_DATA"
 CACHE_ENV = "SERLIB_CACHE"
+#: Override of the reports folder (real data / demo corpus): ``python -m serlib run`` points the
+#: kernels at a staged copy in the build folder and copies back only what a finished notebook
+#: wrote.
+REPORTS_ENV = "SERLIB_REPORTS"
+DEMO_REPORTS_ENV = "SERLIB_REPORTS_DEMO"
 CORPORA = ("ravdess", "aesdd")
 
 
@@ -51,8 +56,22 @@ def cache_dir() -> Path:
 
 def reports_dir(demo: bool = False) -> Path:
     """Folder for reports. Demo-corpus runs write to ``reports-demo/`` so that they never
-    overwrite the committed real-data ``reports/``."""
+    overwrite the committed real-data ``reports/``.
+
+    ``$SERLIB_REPORTS`` (real data) or ``$SERLIB_REPORTS_DEMO`` (demo corpus) replaces the
+    folder when set (relative values are taken from the project root).
+    """
+    env = os.environ.get(DEMO_REPORTS_ENV if demo else REPORTS_ENV)
+    if env:
+        path = Path(env).expanduser()
+        return path if path.is_absolute() else (project_root() / path).resolve()
     return project_root() / ("reports-demo" if demo else "reports")
+
+
+def build_dir() -> Path:
+    """Folder where ``python -m serlib run`` executes notebooks before copying them into place
+    (``<project>/build/run``, git-ignored)."""
+    return project_root() / "build" / "run"
 
 
 def artifacts_dir(demo: bool = False) -> Path:
@@ -66,3 +85,20 @@ def relative(path: Path | str) -> Path:
     path = Path(path).resolve()
     root = project_root()
     return path.relative_to(root) if path.is_relative_to(root) else path
+
+
+def shown(path: Path | str) -> str:
+    """``path`` as notebooks print it, the same on every machine: relative to the project root
+    when inside it, ``$SERLIB_DATA/...`` when inside the data root given by that variable,
+    else the absolute path."""
+    path = Path(path).resolve()
+    root = project_root()
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix() or "."
+    env = os.environ.get(DATA_ENV)
+    if env:
+        data = data_root().resolve()
+        if path.is_relative_to(data):
+            rest = path.relative_to(data).as_posix()
+            return f"${DATA_ENV}" + ("" if rest == "." else f"/{rest}")
+    return str(path)

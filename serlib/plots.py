@@ -14,6 +14,9 @@ import pandas as pd
 import seaborn as sns
 
 sns.set_theme(context="notebook", style="whitegrid")
+#: PNG metadata of saved figures: no "Software" entry (it names the matplotlib version), so the
+#: same figure gives the same bytes on every run and machine.
+PNG_METADATA: dict[str, str | None] = {"Software": None}
 
 
 def class_balance(table: pd.DataFrame, column: str = "emotion", title: str = "",
@@ -121,7 +124,9 @@ def frame_feature_panel(feats: dict[str, np.ndarray], sr: int, hop_length: int,
 
 
 def save_figure(fig: plt.Figure, folder, name: str, dpi: int = 90) -> None:
-    """Save ``fig`` as ``<folder>/figures/<name>.png`` at screen resolution (reports stay lean).
+    """Save ``fig`` as ``<folder>/figures/<name>.png`` at screen resolution (reports stay lean),
+    with fixed metadata (:data:`PNG_METADATA`): saving the same figure twice gives the same
+    bytes.
 
     Used in: every notebook, with ``folder`` = the run's reports folder.
     """
@@ -129,7 +134,7 @@ def save_figure(fig: plt.Figure, folder, name: str, dpi: int = 90) -> None:
 
     target = Path(folder) / "figures" / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, dpi=dpi, bbox_inches="tight")
+    fig.savefig(target, dpi=dpi, bbox_inches="tight", metadata=PNG_METADATA)
 
 
 def elimination_path(path: pd.DataFrame, candidates: pd.DataFrame, title: str = "",

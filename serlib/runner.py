@@ -3,13 +3,29 @@
 Real-data runs write the executed notebooks back to ``notebooks/`` (what the project commits)
 and HTML to ``reports/``; demo-corpus runs write both to ``reports-demo/`` so that they never
 overwrite the real results.
+
+Nothing is written into place while a notebook runs. Each run gets a folder
+``build/run/<run>/`` (git-ignored) holding the executed notebooks and a staged copy of the reports
+folder, which the kernels use as theirs (through ``$SERLIB_REPORTS`` or ``$SERLIB_REPORTS_DEMO``,
+see :func:`serlib.paths.reports_dir`). Only when a notebook completes are its executed copy, its
+HTML and the report files it changed (figures, ``results.csv``) copied into place; a failed or
+interrupted notebook leaves ``notebooks/`` and the reports as they were, and the error names its
+copy in the build folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from serlib import notebook, paths
@@ -21,10 +37,24 @@ PROFILES: dict[str, dict] = {
 }
 #: Metadata keys papermill writes that change on every run (stripped before saving).
 VOLATILE_CELL_KEYS = ("papermill", "execution")
+#: Cell id given to papermill's injected-parameters cell (papermill draws a random one).
+INJECTED_CELL_ID = "injected-parameters"
+#: Environment of the kernels: no progress bars in the stored outputs. ``TQDM_DISABLE`` covers
+#: bars created without ``disable=``; a bar given ``disable=False`` explicitly (as
+#: ``serlib.features.extract`` does) ignores it but never draws within ``TQDM_DELAY`` seconds.
+KERNEL_ENV = {"TQDM_DISABLE": "1", "TQDM_DELAY": "1000000000"}
+#: Finished (failed or build-only) run folders kept in the build folder.
+KEEP_RUNS = 5
+#: The values a bool parameter accepts on the command line.
+BOOL_TEXT = {"true": True, "false": False}
 
 
 class NotebookFailed(RuntimeError):
-    """A notebook raised; the message names it and the error."""
+    """A notebook raised; the message names it, the error and its executed copy."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C or SIGTERM); the message says what was kept where."""
 
 
 @dataclass
@@ -40,10 +70,14 @@ def notebooks_dir() -> Path:
 
 
 def list_notebooks(only: Sequence[str] | None = None) -> list[Path]:
-    """The numbered notebooks ``NN_name.ipynb`` in order; ``only`` keeps those whose number or
-    name is listed (``"01"``, ``"1"``, ``"01_eda"``). Raises ``ValueError`` naming the
-    available ones when a selection matches nothing."""
-    found = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    """The numbered notebooks ``NN_name.ipynb`` in order (a chapter that so far exists only
+    as its jupytext source ``NN_name.py`` is listed by the ``.ipynb`` it will produce); ``only``
+    keeps those whose number or name is listed (``"01"``, ``"1"``, ``"01_eda"``). Raises
+    ``ValueError`` naming the available ones when a selection matches nothing."""
+    folder = notebooks_dir()
+    stems = {p.stem for p in folder.glob("[0-9][0-9]_*.ipynb")}
+    stems |= {p.stem for p in folder.glob("[0-9][0-9]_*.py")}
+    found = [folder / f"{stem}.ipynb" for stem in sorted(stems)]
     if not only:
         return found
     wanted = {str(o).strip() for o in only}
@@ -55,28 +89,154 @@ def list_notebooks(only: Sequence[str] | None = None) -> list[Path]:
     return chosen
 
 
-def parameters_for(nb_path: Path, profile: str, overrides: dict | None = None) -> dict:
+def parse_text(text: str):
+    """Turn a command-line value into int, float, bool or None where it reads as one (for
+    parameters whose type papermill cannot infer)."""
+    lowered = text.lower()
+    if lowered in BOOL_TEXT:
+        return BOOL_TEXT[lowered]
+    if lowered in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _coerce(value, kind: str, default: str | None):
+    """``value`` as a parameter of papermill's inferred type ``kind``; ``ValueError`` if it
+    cannot be one. Text (from ``-p NAME VALUE``) is parsed; other values must have the type."""
+    if value is None or (isinstance(value, str) and kind != "str"
+                         and value.lower() in ("none", "null")):
+        if default == "None":
+            return None
+        raise ValueError
+    if kind == "bool":
+        if isinstance(value, str) and value.strip().lower() in BOOL_TEXT:
+            return BOOL_TEXT[value.strip().lower()]
+        if isinstance(value, bool):
+            return value
+        raise ValueError
+    if kind in ("int", "float"):
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, str):
+            return int(value) if kind == "int" else float(value)
+        if kind == "int" and isinstance(value, int):
+            return value
+        if kind == "float" and isinstance(value, int | float):
+            return float(value)
+        raise ValueError
+    if kind == "str":
+        if isinstance(value, str | os.PathLike):
+            return os.fspath(value)
+        raise ValueError
+    return parse_text(value) if isinstance(value, str) else value
+
+
+def check_values(values: dict, declared: dict[str, dict], nb_name: str) -> tuple[dict, list]:
+    """``values`` converted to the types papermill infers from the parameters cell
+    (``declared``: :func:`papermill.inspect_notebook`), and the problems: one
+    ``(name, value, type)`` per value that cannot have its parameter's type."""
+    checked, problems = {}, []
+    for name, value in values.items():
+        info = declared[name]
+        kind = info.get("inferred_type_name") or "None"
+        try:
+            checked[name] = _coerce(value, kind, info.get("default"))
+        except ValueError:
+            problems.append((name, value, kind))
+    return checked, problems
+
+
+def _problem_text(name: str, value, kind: str, notebooks: list[str]) -> str:
+    accepted = " (accepted values: True, False; also true, false)" if kind == "bool" else ""
+    return (f"parameter {name!r} of {', '.join(notebooks)} expects {kind}{accepted}; "
+            f"got {value!r}")
+
+
+def parameters_for(nb_path: Path, profile: str, overrides: dict | None = None,
+                   declared: dict | None = None) -> dict:
     """The parameters to inject into one notebook: the profile's and the overrides, kept only
-    where the notebook's ``parameters`` cell declares them. Raises ``ValueError`` for an unknown
-    profile or an override no selected notebook declares (checked by the caller)."""
-    import papermill
+    where the notebook's ``parameters`` cell declares them and converted to the declared type.
+    Raises ``ValueError`` for an unknown profile, and :class:`serlib.notebook.ParameterError`
+    for a value its parameter's type cannot take (unknown names are checked by the caller)."""
 
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; accepted: {', '.join(PROFILES)}")
-    declared = papermill.inspect_notebook(str(nb_path))
+    declared = declared if declared is not None else declared_parameters(nb_path)
     merged = {**PROFILES[profile], **(overrides or {})}
-    return {k: v for k, v in merged.items() if k in declared}
+    checked, problems = check_values({k: v for k, v in merged.items() if k in declared},
+                                     declared, nb_path.name)
+    if problems:
+        raise notebook.ParameterError("\n".join(_problem_text(*p, [nb_path.name])
+                                                for p in problems))
+    return checked
+
+
+def check_parameters(selected: Sequence[Path], profile: str, overrides: dict | None
+                     ) -> dict[str, dict]:
+    """Per selected notebook (by stem) the parameters to inject, checked before any kernel
+    starts: every override must be declared by some selected notebook and have the type its
+    parameters cell gives it there. Raises ``ValueError`` (``ParameterError`` for wrong types)
+    listing every problem."""
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; accepted: {', '.join(PROFILES)}")
+    declared = {nb.stem: declared_parameters(nb) for nb in selected}
+    unknown = set(overrides or {}) - {k for d in declared.values() for k in d}
+    if unknown:
+        raise ValueError(f"parameter(s) {sorted(unknown)} are declared by none of "
+                         f"{[nb.stem for nb in selected]}")
+    merged = {**PROFILES[profile], **(overrides or {})}
+    params, grouped = {}, {}
+    for nb in selected:
+        wanted = {k: v for k, v in merged.items() if k in declared[nb.stem]}
+        params[nb.stem], problems = check_values(wanted, declared[nb.stem], nb.name)
+        for name, value, kind in problems:
+            grouped.setdefault((name, repr(value), kind), (value, []))[1].append(nb.name)
+    if grouped:
+        raise notebook.ParameterError("\n".join(
+            _problem_text(name, value, kind, names)
+            for (name, _, kind), (value, names) in grouped.items()))
+    return params
+
+
+def merge_streams(outputs: list[dict]) -> list[dict]:
+    """Join consecutive stream outputs of the same name (stdout, stderr) into one, as Jupyter
+    and nbval show them: how the kernel happened to flush a cell's prints no longer changes
+    the file."""
+    merged: list[dict] = []
+    for output in outputs:
+        if output.get("output_type") != "stream":
+            merged.append(output)
+            continue
+        last = merged[-1] if merged else {}
+        if last.get("output_type") == "stream" and last.get("name") == output.get("name"):
+            text = "".join(last["text"]) + "".join(output["text"])
+            merged[-1] = {**last, "text": text.splitlines(keepends=True)}
+        else:
+            merged.append({**output, "text": "".join(output["text"]).splitlines(keepends=True)})
+    return merged
 
 
 def strip_volatile(nb_path: Path) -> None:
     """Remove papermill's run metadata (timings, start and end times) from a notebook file,
-    keeping outputs and execution counts (nbval needs both)."""
+    keeping outputs and execution counts (nbval needs both); give the injected-parameters
+    cell a fixed id (papermill draws a random one on every run); merge split stream outputs
+    (:func:`merge_streams`)."""
     nb = json.loads(nb_path.read_text())
     nb.get("metadata", {}).pop("papermill", None)
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {})
         for key in VOLATILE_CELL_KEYS:
             meta.pop(key, None)
+        if "injected-parameters" in meta.get("tags", []) and "id" in cell:
+            cell["id"] = INJECTED_CELL_ID
+        if cell.get("outputs"):
+            cell["outputs"] = merge_streams(cell["outputs"])
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -90,73 +250,359 @@ def export_html(nb_path: Path, html_path: Path) -> Path:
     return html_path
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return b.is_file() and a.stat().st_size == b.stat().st_size and _digest(a) == _digest(b)
+
+
+def _copy_into_place(src: Path, dst: Path) -> bool:
+    """Copy ``src`` over ``dst`` atomically (temporary file, then rename) unless their bytes
+    are equal; True if ``dst`` changed."""
+    if _same_file(src, dst):
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+@dataclass
+class StagedReports:
+    """A copy of a reports folder that the kernels write to; :meth:`install` copies back what
+    they changed since the copy (or the last install), and nothing else."""
+
+    live: Path
+    staged: Path
+    skip: Path | None = None
+    seen: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, live: Path, staged: Path, skip: Path | None = None) -> StagedReports:
+        """Copy ``live`` to ``staged`` (without ``skip``, e.g. the demo runs' notebooks)."""
+        skip = skip.resolve() if skip else None
+        if live.is_dir():
+            shutil.copytree(live, staged, ignore=lambda folder, names: [
+                n for n in names if skip is not None and (Path(folder) / n).resolve() == skip])
+        staged.mkdir(parents=True, exist_ok=True)
+        stage = cls(live=live, staged=staged, skip=skip)
+        stage.seen = stage._digests()
+        return stage
+
+    def _digests(self) -> dict[str, str]:
+        return {p.relative_to(self.staged).as_posix(): _digest(p)
+                for p in sorted(self.staged.rglob("*")) if p.is_file()}
+
+    def changed(self) -> list[str]:
+        """Files (relative paths) written or changed in the staged copy since the last look."""
+        now = self._digests()
+        return [rel for rel, digest in now.items() if self.seen.get(rel) != digest]
+
+    def install(self) -> list[Path]:
+        """Copy the changed files into the live folder; returns the live files that changed."""
+        written = []
+        for rel in self.changed():
+            if _copy_into_place(self.staged / rel, self.live / rel):
+                written.append(self.live / rel)
+        self.seen = self._digests()
+        return written
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while files are copied into place (delivered afterwards), so an
+    interruption never leaves half a notebook's files installed."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # no pthread_sigmask (Windows)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt (as Ctrl-C) while the run lasts (main thread only)."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    try:
+        old = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (inherited by the kernels) for the block; restore after."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def kernel_config(sockets: Path | None):
+    """Configuration of the kernels' manager: IPC transport with its sockets in the private
+    folder ``sockets`` (POSIX, where the path fits), so ipykernel does not warn that it "is
+    running over TCP without encryption" and no socket lands in the kernel's working folder."""
+    from traitlets.config import Config
+
+    prefix = str(Path(sockets) / "kernel") if sockets is not None else ""
+    if os.name != "posix" or not prefix or len(prefix) + len("-99") > 100:  # AF_UNIX: 107
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": prefix}})
+
+
+def _new_run_dir(root: Path) -> Path:
+    """A fresh folder for one run in ``root``; prunes finished runs beyond :data:`KEEP_RUNS`
+    (never one whose ``RUNNING`` marker names a live process)."""
+    root.mkdir(parents=True, exist_ok=True)
+    finished = [d for d in sorted(root.iterdir()) if d.is_dir() and not _is_running(d)]
+    for old in finished[:max(0, len(finished) - KEEP_RUNS + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = root / f"{stamp}-{os.getpid()}"
+    run_dir.mkdir()
+    (run_dir / "RUNNING").write_text(f"{os.getpid()}\n")
+    return run_dir
+
+
+def _is_running(run_dir: Path) -> bool:
+    marker = run_dir / "RUNNING"
+    try:
+        pid = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def source_notebook(nb: Path):
+    """The notebook to execute for ``nb``: its jupytext source ``NN_name.py`` (what people edit
+    and review) combined with the committed ``.ipynb``'s cell ids, outputs and execution counts
+    (so unchanged cells keep their ids and a one-line edit stays a one-line diff); the
+    ``.ipynb`` alone where there is no source."""
+    import jupytext
+    import nbformat
+    from jupytext.combine import combine_inputs_with_outputs
+
+    source = nb.with_suffix(".py")
+    if not source.is_file():
+        return nbformat.read(nb, as_version=4)
+    text = jupytext.read(source)
+    if nb.is_file():
+        return combine_inputs_with_outputs(text, nbformat.read(nb, as_version=4))
+    return text
+
+
+def declared_parameters(nb: Path) -> dict[str, dict]:
+    """The parameters the notebook's ``parameters`` cell declares (name, inferred type,
+    default, help), read from its source (:func:`source_notebook`) as papermill reads them."""
+    from papermill.inspection import _infer_parameters
+
+    node = source_notebook(nb)
+    for cell in node.cells:  # as papermill's loader does: every cell has a tags list
+        cell.metadata.setdefault("tags", [])
+    return {p.name: p._asdict() for p in _infer_parameters(node)}
+
+
+def _prepared_input(nb: Path, folder: Path) -> Path:
+    """The notebook to run (:func:`source_notebook`) without a stale injected-parameters cell
+    (papermill keeps one from an earlier run when no parameters are passed, so the old values
+    would run again)."""
+    import nbformat
+
+    node = source_notebook(nb)
+    node.cells = [c for c in node.cells
+                  if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / nb.name
+    nbformat.write(node, target)
+    return target
+
+
 def run_notebooks(
     only: Sequence[str] | None = None,
     profile: str = "full",
     overrides: dict | None = None,
     output_dir: Path | None = None,
     html: bool = True,
-    log=print,
+    log: Callable[[str], object] = print,
+    install: bool = True,
+    build_dir: Path | None = None,
+    progress: bool = True,
 ) -> list[RunResult]:
     """Execute the notebooks in order with papermill; stop at the first failure.
 
     Args:
         only: notebook numbers or names to run (default all).
         profile: ``full`` (real data where found) or ``smoke`` (demo corpus, tiny settings).
-        overrides: more parameters (``-p name value`` on the command line).
+        overrides: more parameters (``-p name value`` on the command line; text is converted
+            to the type each notebook's parameters cell gives the parameter).
         output_dir: where executed copies go; default: ``notebooks/`` for real data, else
             ``reports-demo/notebooks``.
-        html: also write ``<reports>/html/NN_name.html``.
+        html: also write ``<reports>/html/NN_name.html`` and the README tables.
+        install: copy each completed notebook and its files into place; ``False`` keeps
+            everything in the build folder (to inspect or compare runs).
+        build_dir: folder of the run folders (default :func:`serlib.paths.build_dir`).
+        progress: show a progress bar of cells per notebook on stderr.
 
-    Raises :class:`NotebookFailed` naming the notebook and its error.
+    Every parameter is checked before a kernel starts (``ValueError`` naming the parameter,
+    the notebook and the expected type). Raises :class:`NotebookFailed` naming the notebook,
+    its error and its executed copy in the build folder, :class:`RunInterrupted` on Ctrl-C or
+    SIGTERM; either way the failing notebook's files are not copied into place.
 
     Used in: python -m serlib run, make run, the smoke tests.
     """
-    import time
-
     import papermill
+    import tqdm.std  # noqa: F401  (read TQDM_* before the kernels' variables are set)
 
     selected = list_notebooks(only)
-    params_all = {nb.stem: parameters_for(nb, profile, overrides) for nb in selected}
-    unknown = set(overrides or {}) - {k for p in params_all.values() for k in p}
-    if unknown:
-        raise ValueError(f"parameter(s) {sorted(unknown)} are declared by none of "
-                         f"{[nb.stem for nb in selected]}")
+    params_all = check_parameters(selected, profile, overrides)
     sample = params_all[selected[0].stem] if selected else {}
     data = notebook.choose_data(sample.get("data_root", ""),
                                 use_demo=bool(PROFILES[profile].get("use_demo")
-                                              or (overrides or {}).get("use_demo")))
+                                              or sample.get("use_demo")))
     if data.is_demo and profile == "full":
         # Without the real corpora the main job runs on the demo corpus: with the quick settings,
         # since retraining every deep model at full length on synthetic data would take hours.
         log("no real corpora found: the demo corpus runs with the smoke settings")
         profile = "smoke"
-        params_all = {nb.stem: parameters_for(nb, profile, overrides) for nb in selected}
+        params_all = check_parameters(selected, profile, overrides)
     reports = data.reports
     out_dir = Path(output_dir) if output_dir else (
         reports / "notebooks" if data.is_demo else notebooks_dir())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log(f"profile {profile}: {'DEMO corpus' if data.is_demo else 'real corpora'} at {data.root}")
-    results = []
-    for nb in selected:
-        target = out_dir / nb.name
-        log(f"running {nb.name} -> {paths.relative(target)}  params={params_all[nb.stem]}")
-        start = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(nb), str(target), parameters=params_all[nb.stem], kernel_name="python3",
-                cwd=str(nb.parent), progress_bar=False, log_output=False)
-        except papermill.PapermillExecutionError as err:
-            raise NotebookFailed(f"{nb.name} failed in cell {err.exec_count}: "
-                                 f"{err.ename}: {err.evalue} (executed copy: {target})") from err
-        strip_volatile(target)
-        page = export_html(target, reports / "html" / f"{nb.stem}.html") if html else None
-        results.append(RunResult(nb.name, target, page, time.perf_counter() - start))
-        log(f"  done in {results[-1].seconds:.0f} s")
-    if html:
-        from serlib import reports as report_pages
+    run_dir = _new_run_dir(Path(build_dir) if build_dir else paths.build_dir())
+    stage = StagedReports.create(reports, run_dir / reports.name, skip=out_dir)
+    env = {**KERNEL_ENV,
+           (paths.DEMO_REPORTS_ENV if data.is_demo else paths.REPORTS_ENV): str(stage.staged)}
+    log(f"profile {profile}: {'DEMO corpus' if data.is_demo else 'real corpora'} at "
+        f"{paths.shown(data.root)}; build folder {paths.relative(run_dir)}")
+    results: list[RunResult] = []
+    current: Path | None = None
 
-        report_pages.write_readme_tables(reports, update_readme=not data.is_demo)
-        log(f"wrote {paths.relative(reports / 'README.md')}"
-            + ("" if data.is_demo else " and the README's headline table"))
+    def kept(built: Path | None) -> str:
+        return _kept_text(results, out_dir, reports, built, install)
+
+    sockets = Path(tempfile.mkdtemp(prefix="serlib-kernel-"))
+    config = kernel_config(sockets)
+    try:
+        with _sigterm_interrupts(), _environment(env):
+            for nb in selected:
+                current = nb
+                built = run_dir / "notebooks" / nb.name
+                built.parent.mkdir(parents=True, exist_ok=True)
+                log(f"running {nb.name}  params={params_all[nb.stem]}")
+                start = time.perf_counter()
+                bar = ({"desc": f"  {nb.stem}", "unit": "cell", "file": sys.stderr}
+                       if progress else False)
+                source = _prepared_input(nb, run_dir / "input")
+                try:
+                    papermill.execute_notebook(
+                        str(source), str(built), parameters=params_all[nb.stem],
+                        kernel_name="python3", cwd=str(nb.parent), progress_bar=bar,
+                        log_output=False, config=config)
+                except papermill.PapermillExecutionError as err:
+                    raise NotebookFailed(
+                        f"{nb.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
+                        + kept(built)) from err
+                except Exception as err:
+                    raise NotebookFailed(f"{nb.name} failed: {type(err).__name__}: {err}"
+                                         + kept(built)) from err
+                try:
+                    strip_volatile(built)
+                    page = (export_html(built, stage.staged / "html" / f"{nb.stem}.html")
+                            if html else None)
+                except Exception as err:
+                    raise NotebookFailed(f"{nb.name} ran, but saving it failed: "
+                                         f"{type(err).__name__}: {err}"
+                                         + kept(built)) from err
+                with _signals_deferred():
+                    if install:
+                        output = out_dir / nb.name
+                        changed = _copy_into_place(built, output)
+                        written = stage.install()
+                        page = reports / "html" / f"{nb.stem}.html" if html else None
+                        done = (f"{paths.relative(output)} {'updated' if changed else 'unchanged'}"
+                                f", {len(written)} report file(s) updated")
+                    else:
+                        output, done = built, f"kept in {paths.relative(built)}"
+                    current = None
+                results.append(RunResult(nb.name, output, page, time.perf_counter() - start))
+                log(f"  done in {results[-1].seconds:.0f} s; {done}")
+            if html:
+                _write_readme_tables(data, stage, run_dir, install, log)
+    except KeyboardInterrupt as err:
+        where = (f" while {current.name} ran; its partial copy: "
+                 f"{paths.relative(run_dir / 'notebooks' / current.name)}" if current else "")
+        raise RunInterrupted(f"interrupted{where}" + kept(None)) from err
+    finally:
+        (run_dir / "RUNNING").unlink(missing_ok=True)
+        shutil.rmtree(sockets, ignore_errors=True)
+    if install:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    else:
+        log(f"build only: nothing copied into place; everything is in {paths.relative(run_dir)}")
     return results
+
+
+def _kept_text(results: list[RunResult], out_dir: Path, reports: Path, built: Path | None,
+               install: bool = True) -> str:
+    """The lines of a failure message saying what was (not) copied into place."""
+    done = ", ".join(r.notebook for r in results) if install else ""
+    lines = [f"\n  {paths.relative(out_dir)}/ and {paths.relative(reports)}/ "
+             + ("keep their files from before this notebook" if install else
+                "are untouched (build only)")
+             + (f" (copied into place earlier in this run: {done})" if done else "")]
+    if built is not None and built.is_file():
+        lines.append(f"\n  executed copy with the error: {paths.relative(built)}")
+    return "".join(lines)
+
+
+def _write_readme_tables(data: notebook.DataChoice, stage: StagedReports, run_dir: Path,
+                         install: bool, log: Callable[[str], object]) -> None:
+    """The headline tables from the staged results: into the staged reports' README.md and,
+    for real data, a copy of the top-level README made now; then both into place."""
+    from serlib import reports as report_pages
+
+    readme = paths.project_root() / "README.md"
+    staged_readme = run_dir / "README.md"
+    update = not data.is_demo and readme.is_file()
+    if update:
+        shutil.copy2(readme, staged_readme)
+    report_pages.write_readme_tables(stage.staged, readme=staged_readme, update_readme=update,
+                                     demo=data.is_demo)
+    if not install:
+        return
+    with _signals_deferred():
+        stage.install()
+        if update:
+            _copy_into_place(staged_readme, readme)
+    log(f"wrote {paths.relative(stage.live / 'README.md')}"
+        + (" and the README's headline table" if update else ""))

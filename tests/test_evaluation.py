@@ -23,11 +23,12 @@ def test_summarize_and_format():
 
 def test_upsert_replaces_same_key(tmp_path):
     summary = pd.DataFrame({"mean": [0.5], "std": [0.1], "n": [6]}, index=["accuracy"])
-    rows = evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04", selection="validation")
+    rows = evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04",
+                                selection="validation")
     evaluation.upsert_results(tmp_path, rows)
     summary.loc["accuracy", "mean"] = 0.6
-    evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "emobox-6fold", "lr",
-                                                            summary, notebook="04", selection="validation"))
+    evaluation.upsert_results(tmp_path, evaluation.make_rows(
+        "ravdess", "emobox-6fold", "lr", summary, notebook="04", selection="validation"))
     evaluation.upsert_results(tmp_path, evaluation.make_rows("ravdess", "random-5fold", "lr",
                                                             summary, selection="validation"))
     table = evaluation.read_results(tmp_path)
@@ -61,7 +62,8 @@ def test_results_file_keeps_types(tmp_path):
 def test_result_rows_keep_enough_decimals_to_round_once():
     # 0.884549 is 88.5 % at one decimal; stored with four decimals it would read 88.4 %
     summary = pd.DataFrame({"mean": [0.884549], "std": [0.005123], "n": [4]}, index=["accuracy"])
-    row = evaluation.make_rows("ravdess", "random-5fold", "cabg", summary, selection="validation")[0]
+    row = evaluation.make_rows("ravdess", "random-5fold", "cabg", summary,
+                               selection="validation")[0]
     assert evaluation.format_mean_std(row["mean"], row["std"]) == "88.5 +- 0.5"
 
 
