@@ -62,9 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser(
         "audit", help="inventory of a corpus folder",
         description="Counts per field, durations, sample rates and unreadable files (with "
-        "reasons) of a corpus folder. The corpus is recognised from its file names.")
+        "reasons) of a corpus folder. The corpus is recognised from its file names; any "
+        "other corpus is read from a manifest.csv (path,emotion,speaker), whose labels are "
+        "normalised (case, spaces, synonyms) and whose unknown labels are listed with counts.")
     audit.add_argument("folder", type=Path, help="corpus folder (or manifest CSV)")
-    audit.add_argument("--corpus", choices=["ravdess", "aesdd", "manifest"],
+    audit.add_argument("--corpus", choices=["ravdess", "aesdd", "emodb", "manifest"],
                        help="which corpus the folder holds (default: recognise it)")
 
     demo = sub.add_parser("demo-data", help="generate the synthetic demo corpus",
@@ -82,14 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--data-root", type=Path, help="default: $SERLIB_DATA or data/")
 
     predict = sub.add_parser(
-        "predict", help="classify audio files with a trained EmoCatcher (CABG) model",
+        "predict", help="classify audio files with a trained model (default: EmoCatcher)",
         description="Predict the emotion of an audio file or of every audio file in a folder "
-        "with an EmoCatcher model (RAVDESS's 8 emotions). One row per file with the predicted "
-        "emotion and all class probabilities; unreadable files get a row with the error.")
-    predict.add_argument("target", type=Path, metavar="AUDIO_OR_FOLDER")
-    predict.add_argument("--model", type=Path,
-                         help="checkpoint (.pt from notebook 06, or the seed's .pth state_dict);"
-                         " default: models/cabg/random-holdout-8-2_seed_fold1_seed999.pt")
+        "with a model trained on RAVDESS (acted English speech, 8 emotions). One row per file "
+        "with the predicted emotion, every class probability and the model's name; a file "
+        "that is empty, truncated, not audio, too short or without voiced frames gets a row "
+        "with the reason instead. WARNING: the models were trained on RAVDESS only (24 "
+        "North-American actors, acted English speech, one studio); on other speakers, languages "
+        "and recording conditions they are clearly less accurate than on RAVDESS: treat a "
+        "prediction as a hint, not a measurement. "
+        "Exit codes: 0 when at least one file was classified, 1 when every file failed, 2 when "
+        "there is no audio file or the model is not found.")
+    predict.add_argument("target", type=Path, metavar="AUDIO_OR_FOLDER", nargs="?",
+                         help="an audio file, or a folder searched recursively for audio files")
+    predict.add_argument("--model", metavar="NAME_OR_PATH",
+                         help="a committed model's name (see --list-models) or a checkpoint "
+                         "file (.pt from notebook 06, or the seed's .pth state_dict); default: "
+                         "random-holdout-8-2_seed_fold1_seed999")
+    predict.add_argument("--list-models", action="store_true",
+                         help="list the committed models (name, protocol, recipe, seed, how "
+                         "the kept epoch was chosen) and exit")
     predict.add_argument("--out", type=Path, help="write the table to this CSV file")
 
     protocols = sub.add_parser(
@@ -114,7 +128,7 @@ def _cmd_run(args) -> int:
     except runner.RunInterrupted as err:
         print(f"error: {err}", file=sys.stderr)
         return 130
-    except ValueError as err:
+    except (ValueError, FileNotFoundError) as err:  # bad parameters, data that is not there
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
@@ -159,19 +173,41 @@ def _cmd_download(args) -> int:
 def _cmd_predict(args) -> int:
     from serlib import predict
 
-    model = args.model or predict.default_model()
-    if not Path(model).is_file():
-        print(f"error: no model file at {model}", file=sys.stderr)
+    if args.list_models:
+        print(predict.models_text())
+        return 0
+    if args.target is None:
+        print("error: give an audio file or folder (or --list-models)", file=sys.stderr)
         return 2
     try:
-        table = predict.run(args.target, model, args.out)
-    except FileNotFoundError as err:
+        model = predict.resolve_model(args.model)
+        files = predict.find_audio(args.target)
+    except FileNotFoundError as err:  # NoAudioError, ModelNotFoundError
         print(f"error: {err}", file=sys.stderr)
         return 2
+    try:
+        table = predict.predict_files(files, model.path)
+    except Exception as err:  # files never raise (they get error rows): the model failed to load
+        import pickle
+
+        text = "" if isinstance(err, pickle.UnpicklingError) or not str(err).strip() \
+            else f": {str(err).strip().splitlines()[0][:200]}"
+        print(f"error: cannot load model {model.path} ({type(err).__name__}{text}); it must be "
+              "a .pt from notebook 06 or an EmoCatcher state_dict", file=sys.stderr)
+        return 2
+    if args.out is not None:
+        predict.write_table(table, args.out)
+    failed = table[table["error"] != ""]
+    for row in failed.itertuples():
+        print(f"failed: {row.path}: {row.error}", file=sys.stderr)
     if args.out is None:
         print(table.to_csv(index=False), end="")
     else:
-        print(f"{len(table)} files, {int((table['error'] != '').sum())} failed: {args.out}")
+        print(f"{len(table)} files, {len(failed)} failed: {args.out}")
+    if len(failed) == len(files):
+        print(f"error: none of the {len(files)} file(s) could be classified (reasons above)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,13 +6,16 @@ Four sources are understood:
 * **AESDD** (``<emotion>/<e><utt> (<speaker>)<take>.wav``),
 * **EMO-DB** (``wav/SSTTTEV.wav``, the Berlin Database of Emotional Speech),
 * any other corpus through a **CSV manifest** with columns ``path,emotion,speaker`` (more columns
-  are kept; paths are relative to the manifest).
+  are kept; paths are relative to the manifest). Its labels are normalised to
+  :data:`EMOTION_VOCABULARY` by :func:`normalize_emotion` (case, spaces, common synonyms); a
+  recording whose label matches nothing is skipped with the label in its reason.
 
-RAVDESS, AESDD and EMO-DB tables end with an ``id`` column: the recording's path relative to the
-corpus root in its distributed layout, without extension, with ``/`` separators
-(``Actor_01/03-01-01-01-01-01-01``, ``anger/a01 (1)``, ``wav/03a01Fa``); it is built from the
-parsed name, so the original WAVs, the 16 kHz FLAC copies and a nested folder give the same
-ids. The committed fold lists of :mod:`serlib.protocols` name recordings by it.
+Every table ends with an ``id`` column: the recording's path relative to the corpus root in its
+distributed layout, without extension, with ``/`` separators (``Actor_01/03-01-01-01-01-01-01``,
+``anger/a01 (1)``, ``wav/03a01Fa``); for RAVDESS, AESDD and EMO-DB it is built from the parsed
+name, so the original WAVs, the 16 kHz FLAC copies and a nested folder give the same ids; for a
+manifest it is the listed path relative to the manifest's folder. The committed fold lists of
+:mod:`serlib.protocols` name recordings by it.
 
 Bad input never crashes a load and is never dropped silently: every file that cannot be used
 (unknown name, unknown emotion code, empty, no data chunk, truncated, not audio) lands in
@@ -21,8 +24,10 @@ Bad input never crashes a load and is never dropped silently: every file that ca
 
 from __future__ import annotations
 
+import posixpath
 import re
 import struct
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +47,52 @@ RAVDESS_EMOTIONS: dict[str, str] = {
     "07": "disgust",
     "08": "surprised",
 }
+#: The canonical emotion names: those the RAVDESS and EMO-DB tables use (RAVDESS's order,
+#: EMO-DB's boredom last). Manifest labels are normalised to them (:func:`normalize_emotion`);
+#: the AESDD table keeps its folder names (anger, happiness, ...), which map to them too.
+EMOTION_VOCABULARY: tuple[str, ...] = ("neutral", "calm", "happy", "sad", "angry", "fearful",
+                                       "disgust", "surprised", "boredom")
+
+#: Other spellings accepted for each canonical emotion (after case folding and collapsing spaces,
+#: ``_`` and ``-``): nouns and adjectives, the 3-letter codes of IEMOCAP and CREMA-D, and
+#: EMO-DB's German names. One-letter codes are left out: they are ambiguous (s: sad or surprise).
+EMOTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "neutral": ("neu", "neutrality", "neutre"),
+    "calm": ("calmness",),
+    "happy": ("happiness", "joy", "joyful", "hap", "freude"),
+    "sad": ("sadness", "sorrow", "trauer"),
+    "angry": ("anger", "ang", "ärger", "aerger", "wut"),
+    "fearful": ("fear", "scared", "afraid", "fea", "angst"),
+    "disgust": ("disgusted", "dis", "ekel"),
+    "surprised": ("surprise", "sur", "pleasant surprise"),
+    "boredom": ("bored", "langeweile"),
+}
+
+
+def _label_key(label: str) -> str:
+    """``label`` case-folded (Unicode NFC), with runs of spaces, ``_`` and ``-`` made one space
+    and the ends stripped."""
+    text = unicodedata.normalize("NFC", str(label)).casefold()
+    return " ".join(re.split(r"[\s_\-]+", text)).strip()
+
+
+_EMOTION_LOOKUP: dict[str, str] = {
+    key: canonical
+    for canonical in EMOTION_VOCABULARY
+    for spelling in (canonical, *EMOTION_SYNONYMS.get(canonical, ()))
+    for key in (_label_key(spelling), _label_key(spelling).replace(" ", ""))
+}
+
+
+def normalize_emotion(label: str) -> str | None:
+    """The canonical name (:data:`EMOTION_VOCABULARY`) of an emotion label, or ``None`` when it
+    matches none: case, surrounding and inner spaces (``" Pleasant  surprise"``), ``_``/``-``
+    and the synonyms of :data:`EMOTION_SYNONYMS` are ignored (``"ANGRY "`` and ``"anger"`` give
+    ``"angry"``, ``"Joy"`` gives ``"happy"``, ``"xyzzy"`` gives ``None``)."""
+    key = _label_key(label)
+    return _EMOTION_LOOKUP.get(key) or _EMOTION_LOOKUP.get(key.replace(" ", ""))
+
+
 RAVDESS_MODALITY = {"01": "full-AV", "02": "video-only", "03": "audio-only"}
 RAVDESS_CHANNEL = {"01": "speech", "02": "song"}
 RAVDESS_INTENSITY = {"01": "normal", "02": "strong"}
@@ -110,13 +161,21 @@ class Corpus:
     Columns of ``table`` always include ``path`` (absolute), ``file`` (name), ``corpus``,
     ``emotion``, ``speaker`` (string), ``gender`` (``male``/``female`` or ``unknown``),
     ``duration`` (seconds), ``sample_rate`` (Hz), ``channels`` and ``format``; then every field
-    that the corpus encodes in its names; last (RAVDESS, AESDD, EMO-DB) the recording ``id``.
+    that the corpus encodes in its names (a manifest's extra columns, and ``emotion_label``: its
+    label as written); last the recording ``id``. ``kind`` is the loader that made it
+    (``ravdess``, ``aesdd``, ``emodb`` or ``manifest``; default: ``name``). A manifest's
+    ``skipped`` also has a ``label`` column: the unknown label (normalised key) of a recording
+    skipped for it, else empty.
     """
 
     name: str
     root: Path
     table: pd.DataFrame
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        self.kind = self.kind or self.name
 
     def __len__(self) -> int:
         return len(self.table)
@@ -427,11 +486,36 @@ def load_emodb(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
     return _add_ids(corpus, lambda row: f"wav/{Path(row['file']).stem}")
 
 
+def manifest_id(written: str, folder: Path) -> str:
+    """The ``id`` of a manifest row: its path relative to the manifest's ``folder`` (an absolute
+    path inside it is made relative), normalised (``./``, ``..``), without extension, POSIX
+    separators (see :func:`id_from_path`)."""
+    text = str(written).strip().replace("\\", "/")
+    if Path(text).is_absolute():
+        try:
+            text = Path(text).resolve().relative_to(folder).as_posix()
+        except ValueError:
+            pass
+    return id_from_path(posixpath.normpath(text))
+
+
+def unknown_label_reason(label: str) -> str:
+    """The ``skipped`` reason of a manifest row whose emotion label matches no canonical name."""
+    return (f"unknown emotion label {label!r}: not one of {', '.join(EMOTION_VOCABULARY)} "
+            "nor a known synonym")
+
+
 def load_manifest(manifest: Path | str, *, probe: bool = True, name: str | None = None) -> Corpus:
     """Load any corpus from a CSV manifest with columns ``path,emotion,speaker`` (and any more).
 
-    Paths are relative to the manifest's folder. Rows whose file is missing, unreadable or has
-    an empty emotion are skipped with the reason. Emotion order: first appearance.
+    Paths are relative to the manifest's folder (``\\`` read as ``/``). Labels are normalised by
+    :func:`normalize_emotion` (the table's ``emotion``; ``emotion_label`` keeps the label as
+    written). Rows with an empty or unknown emotion, a missing or unreadable file, or a file
+    listed twice are skipped with the reason (unknown labels also in ``skipped["label"]``).
+    Emotion order: :data:`EMOTION_VOCABULARY`'s, for the emotions present. The corpus is named
+    after the manifest's folder (``mycorpus`` for ``mycorpus/manifest.csv``) unless ``name``
+    says otherwise; ``id``: the listed path without extension (:func:`manifest_id`; a column
+    ``id`` of the manifest is kept as ``manifest_id``).
 
     Used in: python -m serlib audit, and by teachers who bring their own corpus.
     """
@@ -446,18 +530,36 @@ def load_manifest(manifest: Path | str, *, probe: bool = True, name: str | None 
             f"Manifest {manifest} lacks column(s) {', '.join(sorted(missing))}; "
             f"it has {', '.join(frame.columns)}. Required: path, emotion, speaker."
         )
-    rows, skipped = [], []
-    for record in frame.to_dict("records"):
-        path = (manifest.parent / record["path"]).resolve()
-        if not record["emotion"].strip():
+    frame = frame.rename(columns={"id": "manifest_id"})
+    folder = manifest.parent
+    rows, skipped, first_row = [], [], {}
+    for line, record in enumerate(frame.to_dict("records"), start=2):  # line 1: the header
+        path = (folder / record["path"].strip().replace("\\", "/")).resolve()
+        written = record["emotion"]
+        emotion = normalize_emotion(written)
+        record_id = manifest_id(record["path"], folder)
+        if not written.strip():
             skipped.append({"path": str(path), "reason": "empty emotion in manifest"})
-            continue
-        if not path.is_file():
+        elif emotion is None:
+            skipped.append({"path": str(path), "reason": unknown_label_reason(written),
+                            "label": _label_key(written)})
+        elif not path.is_file():
             skipped.append({"path": str(path), "reason": "file listed in manifest not found"})
-            continue
-        rows.append({**record, "path": str(path), "file": path.name})
-    order = list(dict.fromkeys(r["emotion"] for r in rows))
-    return _build(name or manifest.stem, manifest.parent, rows, skipped, order, probe)
+        elif record_id in first_row:
+            skipped.append({"path": str(path), "reason": f"listed again in manifest (line "
+                            f"{line}; first on line {first_row[record_id]})"})
+        else:
+            first_row[record_id] = line
+            rows.append({**record, "path": str(path), "file": path.name, "emotion": emotion,
+                         "emotion_label": written, "id": record_id})
+    present = {r["emotion"] for r in rows}
+    order = [e for e in EMOTION_VOCABULARY if e in present]
+    ids = {r["path"]: r.pop("id") for r in rows}
+    corpus = _build(name or folder.name or "manifest", folder, rows, skipped, order, probe)
+    corpus.kind = "manifest"
+    corpus.skipped = pd.DataFrame(skipped, columns=[*SKIPPED_COLUMNS, "label"]).fillna(
+        {"label": ""})
+    return _add_ids(corpus, lambda row: ids[row["path"]])
 
 
 LOADERS = {"ravdess": load_ravdess, "aesdd": load_aesdd, "emodb": load_emodb}

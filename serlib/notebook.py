@@ -84,8 +84,19 @@ class DataChoice:
         """Where this run hands files to later notebooks."""
         return paths.artifacts_dir(self.is_demo)
 
+    @property
+    def available(self) -> tuple[str, ...]:
+        """The corpora this data root holds."""
+        return corpora_present(self.root)
+
+    def has(self, name: str) -> bool:
+        """Whether this data root holds corpus ``name``."""
+        return name in self.available
+
     def load(self, name: str) -> corpora.Corpus:
-        """Load corpus ``name`` (``ravdess`` or ``aesdd``) from this data root."""
+        """Load corpus ``name`` (``ravdess``, ``aesdd``, ``emodb``) from this data root; raises
+        :class:`serlib.corpora.CorpusNotFoundError` saying where it looked when it is not
+        there."""
         return corpora.load_corpus(name, self.root / name)
 
     def banner(self) -> str:
@@ -99,9 +110,19 @@ class DataChoice:
         return f"Running on the real corpora at `{paths.shown(self.root)}`."
 
 
+class DataNotFoundError(FileNotFoundError):
+    """A data root that was asked for (``data_root`` or ``$SERLIB_DATA``) holds no corpus."""
+
+
+def corpora_present(root: Path) -> tuple[str, ...]:
+    """The corpora (:data:`serlib.paths.CORPORA`) whose folders ``root`` holds."""
+    return tuple(name for name in paths.CORPORA if (Path(root) / name).is_dir())
+
+
 def real_corpora_present(root: Path) -> bool:
-    """True when ``root`` holds both ``ravdess/`` and ``aesdd/`` folders."""
-    return all((Path(root) / name).is_dir() for name in paths.CORPORA)
+    """True when ``root`` holds both ``ravdess/`` and ``aesdd/`` folders (every chapter's
+    corpora)."""
+    return all((Path(root) / name).is_dir() for name in ("ravdess", "aesdd"))
 
 
 def choose_data(data_root: str | Path = "", use_demo: bool = False, progress: bool = False
@@ -109,19 +130,30 @@ def choose_data(data_root: str | Path = "", use_demo: bool = False, progress: bo
     """Decide which data a notebook runs on.
 
     Args:
-        data_root: folder holding ``ravdess/`` and ``aesdd/``; empty = ``$SERLIB_DATA`` or
-            ``<project>/data``.
-        use_demo: force the synthetic demo corpus even when the real corpora exist.
+        data_root: folder holding the corpora (``ravdess/``, ``aesdd/``, ``emodb/``); empty =
+            ``$SERLIB_DATA`` or ``<project>/data``.
+        use_demo: run on the synthetic demo corpus even when real corpora exist.
         progress: show the demo generator's progress bar.
 
-    The real corpora are used when both are present; otherwise the demo corpus is generated
-    (once; later calls reuse it) under ``<project>/data/demo``.
+    No silent stand-ins: a data root that was asked for (``data_root`` or ``$SERLIB_DATA``)
+    and holds no corpus raises :class:`DataNotFoundError` saying where it looked. The demo
+    corpus (generated once under ``<project>/data/demo``) runs only when asked or when no data
+    root was named and ``<project>/data`` holds no corpus; the banner says so.
 
-    Used in: the setup cell of every notebook.
+    Used in: the setup cell of every notebook, ``python -m serlib run``.
     """
+    asked = bool(str(data_root)) or bool(os.environ.get(paths.DATA_ENV))
     root = Path(data_root).expanduser() if str(data_root) else paths.data_root()
-    if not use_demo and real_corpora_present(root):
-        return DataChoice(root=root.resolve(), is_demo=False)
+    if not use_demo:
+        if corpora_present(root):
+            return DataChoice(root=root.resolve(), is_demo=False)
+        if asked:
+            where = f"{root}" + (f" (from ${paths.DATA_ENV})" if not str(data_root) else "")
+            raise DataNotFoundError(
+                f"no corpus found in {where}: looked for "
+                + ", ".join(f"{name}/" for name in paths.CORPORA)
+                + ". Point data_root or $SERLIB_DATA at the folder holding them, or run with "
+                "use_demo=True (python -m serlib run --profile smoke) for the synthetic demo.")
     from serlib import demo
 
     demo_dir = paths.demo_root()

@@ -16,7 +16,7 @@ CACHE_ENV = "SERLIB_CACHE"
 #: wrote.
 REPORTS_ENV = "SERLIB_REPORTS"
 DEMO_REPORTS_ENV = "SERLIB_REPORTS_DEMO"
-CORPORA = ("ravdess", "aesdd")
+CORPORA = ("ravdess", "aesdd", "emodb")
 
 
 def project_root(start: Path | None = None) -> Path:

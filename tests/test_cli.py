@@ -43,6 +43,17 @@ def test_audit_missing_folder_says_where(tmp_path: Path, capsys):
     assert str(tmp_path / "nope") in capsys.readouterr().err
 
 
+def test_predict_exit_codes_reach_the_shell(tmp_path: Path):
+    result = run_cli("predict", str(tmp_path))
+    assert result.returncode == 2 and "no audio files in" in result.stderr
+    (tmp_path / "empty.wav").write_bytes(b"")
+    result = run_cli("predict", str(tmp_path))
+    assert result.returncode == 1 and "empty file (0 bytes)" in result.stderr
+    result = run_cli("predict", "--help")
+    assert result.returncode == 0 and "--list-models" in result.stdout
+    assert "less accurate than on RAVDESS" in " ".join(result.stdout.split())
+
+
 def test_run_rejects_unknown_notebook_and_parameter(capsys):
     assert cli.main(["run", "--only", "99"]) == 2
     assert "available: 01_eda" in capsys.readouterr().err

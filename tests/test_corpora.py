@@ -68,11 +68,91 @@ def test_manifest(tmp_path: Path):
         "session": ["x", "y", "x", "z"],
     }).to_csv(tmp_path / "manifest.csv", index=False)
     corpus = corpora.load_corpus("manifest", tmp_path)
-    assert corpus.table["emotion"].tolist() == ["joy", "anger"]
+    assert corpus.table["emotion"].tolist() == ["happy", "angry"]
+    assert corpus.table["emotion_label"].tolist() == ["joy", "anger"]
     assert corpus.table["session"].tolist() == ["x", "y"]
-    assert corpus.emotions == ["joy", "anger"]
+    assert corpus.emotions == ["happy", "angry"]  # the vocabulary's order
     assert sorted(corpus.skipped["reason"]) == ["empty emotion in manifest",
                                                 "file listed in manifest not found"]
+    assert corpus.name == tmp_path.name and corpus.kind == "manifest"
+    assert corpus.table["id"].tolist() == ["clips/a", "clips/b"]
+
+
+@pytest.mark.parametrize("label, emotion", [
+    ("angry", "angry"), ("ANGRY ", "angry"), ("  Anger", "angry"), ("ang", "angry"),
+    ("Happiness", "happy"), ("joy", "happy"), ("JOYFUL", "happy"), ("sadness", "sad"),
+    ("fear", "fearful"), ("Scared", "fearful"), ("afraid", "fearful"), ("disgusted", "disgust"),
+    ("surprise", "surprised"), ("Pleasant  surprise", "surprised"),
+    ("pleasant_surprise", "surprised"), ("bored", "boredom"), ("neu", "neutral"),
+    ("fear ful", "fearful"), ("Ärger", "angry"), ("Langeweile", "boredom"), ("calm", "calm"),
+    ("xyzzy", None), ("", None), ("s", None), ("frustrated", None), ("angry sad", None),
+])
+def test_normalize_emotion(label: str, emotion: str | None):
+    assert corpora.normalize_emotion(label) == emotion
+
+
+def test_vocabulary_covers_the_loaders_labels():
+    vocabulary = set(corpora.EMOTION_VOCABULARY)
+    assert set(corpora.RAVDESS_EMOTIONS.values()) | set(corpora.EMODB_EMOTIONS.values()) == \
+        vocabulary
+    assert {corpora.normalize_emotion(e) for e in corpora.AESDD_EMOTIONS.values()} == \
+        {"angry", "disgust", "fearful", "happy", "sad"}
+    assert all(corpora.normalize_emotion(e) == e for e in vocabulary)
+
+
+def _manifest_corpus(root: Path, rows: list[tuple[str, str, str]], name: str = "manifest.csv"
+                     ) -> Path:
+    for path, _, _ in rows:
+        file = Path(path) if Path(path).is_absolute() else root / path.replace("\\", "/")
+        if not file.exists() and "missing" not in path:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(file, tone(0.5), 16000)
+    frame = pd.DataFrame(rows, columns=["path", "emotion", "speaker"])
+    frame.to_csv(root / name, index=False)
+    return root / name
+
+
+def test_manifest_unknown_labels_are_skipped_and_named(tmp_path: Path):
+    root = tmp_path / "mycorpus"
+    _manifest_corpus(root, [("a.wav", "ANGRY ", "s1"), ("b.wav", " Happy", "s1"),
+                            ("c.wav", "xyzzy", "s2"), ("d.wav", "XYZZY", "s2"),
+                            ("e.wav", "frustrated", "s3"), ("f.wav", "anger", "s3")])
+    corpus = corpora.load_corpus("manifest", root)
+    assert corpus.emotions == ["happy", "angry"]
+    assert corpus.table["emotion"].tolist() == ["angry", "happy", "angry"]
+    skipped = corpus.skipped.set_index(corpus.skipped["path"].map(lambda p: Path(p).name))
+    assert sorted(skipped.index) == ["c.wav", "d.wav", "e.wav"]
+    assert "unknown emotion label 'xyzzy'" in skipped.loc["c.wav", "reason"]
+    assert "unknown emotion label 'XYZZY'" in skipped.loc["d.wav", "reason"]
+    assert skipped["label"].tolist() == ["xyzzy", "xyzzy", "frustrated"]
+
+
+def test_manifest_corpus_is_named_after_its_folder(tmp_path: Path):
+    root = tmp_path / "mycorpus"
+    _manifest_corpus(root, [("a.wav", "sad", "s1")], name="labels.csv")
+    for corpus in (corpora.load_manifest(root / "labels.csv"),
+                   corpora.load_corpus("manifest", root / "labels.csv")):
+        assert corpus.name == "mycorpus" and corpus.table["corpus"].tolist() == ["mycorpus"]
+    assert corpora.load_manifest(root / "labels.csv", name="other").name == "other"
+    (root / "labels.csv").rename(root / "manifest.csv")
+    assert corpora.load_corpus("manifest", root).summary().startswith("mycorpus: 1 recordings")
+
+
+def test_manifest_id_column(tmp_path: Path):
+    root = tmp_path / "mycorpus"
+    rows = [("spk1/take1.wav", "sad", "1"), ("./spk1/take2.flac", "sad", "1"),
+            ("spk2\\x.y.wav", "happy", "2"), (str(root / "spk3" / "z.wav"), "happy", "3"),
+            ("spk1/../spk1/take1.wav", "angry", "1"), ("missing.wav", "sad", "4")]
+    _manifest_corpus(root, rows)
+    corpus = corpora.load_corpus("manifest", root)
+    table = corpus.table
+    assert table.columns[-1] == "id" and table["id"].is_unique
+    assert table["id"].tolist() == ["spk1/take1", "spk1/take2", "spk2/x.y", "spk3/z"]
+    expected = [Path(p).relative_to(root).with_suffix("").as_posix() for p in table["path"]]
+    assert table["id"].tolist() == expected
+    reasons = sorted(corpus.skipped["reason"])
+    assert reasons[0] == "file listed in manifest not found"
+    assert reasons[1] == "listed again in manifest (line 6; first on line 2)"
 
 
 def test_manifest_missing_columns(tmp_path: Path):

@@ -333,3 +333,22 @@ def test_cache_keys_include_the_function_source(tmp_path: Path):
     entries = sorted((tmp_path / "cache").rglob("*.npz"))
     assert len(entries) == 2 and {e.parents[1].name for e in entries} == {"featmod.feat"}
     assert np.load(entries[0])["x"].shape == (1,)
+
+
+def test_a_data_root_that_was_asked_for_and_is_missing_stops_the_run(tmp_path, monkeypatch):
+    """No silent stand-ins: a named data root without corpora is an error, never the demo."""
+    from serlib import notebook
+
+    missing = tmp_path / "no" / "such" / "folder"
+    monkeypatch.setenv("SERLIB_DATA", str(missing))
+    with pytest.raises(notebook.DataNotFoundError, match="no corpus found in .*folder"):
+        notebook.choose_data()
+    with pytest.raises(notebook.DataNotFoundError, match="ravdess/, aesdd/, emodb/"):
+        notebook.choose_data(str(tmp_path))
+    (tmp_path / "ravdess").mkdir()
+    assert notebook.choose_data(str(tmp_path)).available == ("ravdess",)
+    result = subprocess.run([sys.executable, "-m", "serlib", "run", "--only", "01"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "SERLIB_DATA": str(missing)})
+    assert result.returncode == 2
+    assert "no corpus found" in result.stderr and str(missing) in result.stderr
