@@ -249,8 +249,8 @@ m3 = metrics[metrics["experiment"] == "model3_seed"]
 print(m3[SHOW].round(4).to_string(index=False))
 print(f"Model3, seed recipe ({len(m3)} repeats): segment accuracy {pm('model3_seed', 'segment_accuracy')} %, "
       f"recording accuracy {pm('model3_seed', 'accuracy')} %")
-published = {(r["protocol"], r["model"]): r for r in evaluation.published_rows("05")}
-seed_m3 = published[(keras_cnn.SEED_PROTOCOL, "keras-model3 (seed 004)")]
+published_05 = {(r["protocol"], r["model"]): r for r in evaluation.published_rows("05")}
+seed_m3 = published_05[(keras_cnn.SEED_PROTOCOL, "keras-model3 (seed 004)")]
 print(f"seed 004 published (segments, 5 unseeded splits): "
       f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} %")
 if len(m3):
@@ -416,7 +416,7 @@ for name, label in (("model3_loso", "seed recipe, leave one speaker out"),
           f"{pm(name, 'segment_accuracy')} %, recording accuracy {pm(name, 'accuracy')} %, "
           f"UAR {pm(name, 'uar')} %")
 anchors = ", ".join(f"{m.replace(' (EmoBox)', '')} {100 * r['mean']:.2f} %"
-                    for (p_, m), r in published.items() if p_ == keras_cnn.EMOBOX_PROTOCOL)
+                    for (p_, m), r in published_05.items() if p_ == keras_cnn.EMOBOX_PROTOCOL)
 print(f"EmoBox anchors on its AESDD split (WA, published): {anchors}")
 
 # %% [markdown]
@@ -556,7 +556,9 @@ for name, model_name in MODEL_NAMES.items():
     selection = SELECTIONS.get(name, "fixed-budget")
     rows += evaluation.make_rows("aesdd", exps[base].protocol, model_name, s, notebook="05",
                                  note=note, selection=selection,
-                                 predictions=keras_cnn.recording_predictions(all_pred, name, speaker_of))
+                                 predictions=keras_cnn.recording_predictions(
+                                     all_pred, name, speaker_of,
+                                     repeats=exps[base].protocol == keras_cnn.SEED_PROTOCOL))
 rows += evaluation.published_rows("05")  # seed 004's and EmoBox's numbers, cited
 results = evaluation.upsert_results(reports, rows)
 print(pd.DataFrame(rows)[["protocol", "model", "metric", "mean", "std", "n", "source"]].to_string(index=False))

@@ -120,8 +120,10 @@ def _weighted_metric(weights: np.ndarray, tables: tuple[np.ndarray, ...], metric
     """The metric, averaged over replicates, for each row of speaker ``weights`` (b, s)."""
     correct, total, tp, per_class = tables
     if metric == "accuracy":
-        acc = (weights @ correct) / np.maximum(weights @ total, 1e-12)  # (b, r)
-        return acc.mean(axis=1)
+        counts = weights @ total  # (b, r); a replicate none of whose speakers was drawn: NaN
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = np.where(counts > 0, (weights @ correct) / counts, np.nan)
+        return np.nanmean(acc, axis=1)
     hits = np.einsum("bs,src->brc", weights, tp)
     counts = np.einsum("bs,src->brc", weights, per_class)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -137,8 +139,9 @@ def speaker_bootstrap_interval(pred: pd.DataFrame, metric: str = "accuracy",
     drawn speaker's clips, so clips of one voice count as one correlated unit.
 
     ``pred`` has one row per tested clip and model: ``speaker``, ``y_true``, ``y_pred`` and
-    ``replicate`` (a seed or an ensemble group; the metric is averaged over replicates). Returns
-    fractions; deterministic for a given ``seed``.
+    ``replicate`` (a seed or an ensemble group that covers every tested clip once, e.g. the same
+    seed on every fold; the metric is averaged over replicates). Returns fractions;
+    deterministic for a given ``seed``.
     """
     if metric not in INTERVAL_METRICS:
         raise ValueError(f"no interval for metric {metric!r}; accepted: "

@@ -874,19 +874,21 @@ def pooled_recordings(pred: pd.DataFrame, experiment: str) -> tuple[np.ndarray, 
     return np.concatenate(true), np.concatenate(pred_all)
 
 
-def recording_predictions(pred: pd.DataFrame, experiment: str, speakers: dict[str, str]
-                          ) -> pd.DataFrame:
+def recording_predictions(pred: pd.DataFrame, experiment: str, speakers: dict[str, str],
+                          repeats: bool = False) -> pd.DataFrame:
     """One row per test recording and split of an experiment (test-time averaging of its
-    segments): ``replicate`` (the split), ``recording``, ``speaker`` (from ``speakers``, a map
-    recording id -> speaker), ``y_true``, ``y_pred``: the input of the results' intervals
-    (:func:`serlib.evaluation.make_rows`)."""
+    segments): ``replicate``, ``recording``, ``speaker`` (from ``speakers``, a map recording
+    id -> speaker), ``y_true``, ``y_pred``: the input of the results' intervals
+    (:func:`serlib.evaluation.make_rows`). ``repeats``: the splits are repeats of one protocol
+    (seed 004's seeded 80/20 splits: each split is a replicate); otherwise they are folds that
+    test every recording once (leave-one-speaker-out), pooled into one replicate."""
     cols = [f"p_{e}" for e in EMOTIONS]
     parts = []
     for split, part in pred[pred["experiment"] == experiment].groupby("split"):
         codes, names = pd.factorize(part["recording"])
         recs, rp = recording_proba(part[cols].to_numpy(np.float64), codes)
         parts.append(pd.DataFrame({
-            "replicate": int(split), "recording": names[recs],
+            "replicate": int(split) if repeats else 0, "recording": names[recs],
             "speaker": [speakers[r] for r in names[recs]],
             "y_true": recording_labels(part["label"].to_numpy(), codes), "y_pred": rp.argmax(1)}))
     columns = ["replicate", "recording", "speaker", "y_true", "y_pred"]

@@ -121,3 +121,13 @@ def test_published_rows_carry_citations():
     assert rows and all(r["selection"] == "published" and r["source"] in ("seed", "anchor")
                         for r in rows)
     assert all(r["note"] for r in rows)
+
+
+def test_bootstrap_interval_contains_the_estimate_when_replicates_are_folds():
+    """Leave-one-speaker-out: each fold tests one speaker; a resample that misses a fold's
+    speaker must not count that fold as 0 % (it was a biased-low interval once)."""
+    pred = _predictions(acc_by_speaker=[0.4, 0.6, 0.5, 0.7, 0.55, 0.65])
+    pred["replicate"] = pred["speaker"]  # one fold per speaker
+    lo, hi = evaluation.speaker_bootstrap_interval(pred)
+    per_fold = pred.assign(hit=pred["y_true"] == pred["y_pred"]).groupby("speaker")["hit"].mean()
+    assert lo < per_fold.mean() < hi
