@@ -26,11 +26,9 @@ import torch
 from adabelief_pytorch import AdaBelief
 from torch import nn
 
-from serlib import audio, cabg, corpora, features, paths, splits, training
+from serlib import audio, cabg, corpora, features, protocols
 
 HERE = Path(__file__).parent
-ROW_ORDER = paths.project_root().parent / "shared" / "seed-artifacts" / "emocatcher" / \
-    "row_order.csv"
 
 
 def train_epoch(model, optimizer, criterion, n, get_batch, batch_size=32, seed=0) -> float:
@@ -54,10 +52,8 @@ def train_epoch(model, optimizer, criterion, n, get_batch, batch_size=32, seed=0
 def main(epochs: int = 1) -> pd.DataFrame:
     torch.set_num_threads(1)
     table = corpora.load_ravdess().table
-    if ROW_ORDER.is_file():
-        table = training.seed_row_order(table, ROW_ORDER)
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
-    train_idx, _ = splits.random_holdout(y)[0]
+    ((train_idx, _),) = protocols.fold_splits("random-holdout-8-2", table)  # the seed's split
     files = table["path"].iloc[train_idx].tolist()
     labels = y[train_idx]
 
