@@ -250,8 +250,10 @@ def predict_proba(model: nn.Module, inputs: Sequence[np.ndarray], batch_size: in
         chunk = [a if a.shape[1] >= 2 else np.pad(a, ((0, 0), (0, 2 - a.shape[1])))
                  for a in chunk]
         x, lengths = pad_batch(chunk)
+        x = x.to(next(model.parameters()).device)
         logits, weights = model(x, lengths, return_attention_weights=True, **kwargs)
-        probs.append(F.softmax(logits, dim=-1).numpy())
+        weights = weights.cpu()
+        probs.append(F.softmax(logits, dim=-1).cpu().numpy())
         if return_attention:
             for w, n in zip(weights[..., 0].numpy(), pooled_lengths(lengths).tolist(),
                             strict=True):

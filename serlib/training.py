@@ -75,6 +75,9 @@ class TrainConfig:
     schedule: str = "plateau"
     restart_epochs: int = 10
     standardize: bool = False
+    #: where the model trains: ``"cpu"`` (default), ``"cuda"``/``"cuda:N"``, or ``"auto"``
+    #: (a CUDA device when one is present, else the CPU); results are stored on the CPU
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         for name, accepted in (("arch", ARCHS), ("optimizer", OPTIMIZERS),
@@ -184,7 +187,22 @@ class FitResult:
 
 
 def _state_copy(model: nn.Module) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for a :attr:`TrainConfig.device` setting. Raises ``ValueError`` naming
+    the accepted values, or saying that no CUDA device is present."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r}: no CUDA device is present here; use 'cpu' or "
+                             "'auto'")
+        return torch.device(name)
+    raise ValueError(f"unknown device {name!r}; accepted: cpu, cuda, cuda:N, auto")
 
 
 def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
@@ -214,9 +232,11 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
     gen = torch.Generator().manual_seed(config.seed)
     model_kwargs = config.model_kwargs(train_x[0].shape[0] // (3 if config.deltas else 1),
                                        num_classes, frames=train_x[0].shape[1])
+    device = resolve_device(config.device)
     model = build_model(config.arch, **model_kwargs)
     if config.standardize:
         model.set_input_stats(train_x)
+    model = model.to(device)
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
@@ -258,9 +278,11 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
                 perm = torch.randperm(len(idx), generator=gen)
                 x = lam * x + (1 - lam) * x[perm]
                 lengths = torch.maximum(lengths, lengths[perm])
+                x, y, y_perm = x.to(device), y.to(device), y[perm].to(device)
                 logits = model(x, lengths)
-                loss = lam * criterion(logits, y) + (1 - lam) * criterion(logits, y[perm])
+                loss = lam * criterion(logits, y) + (1 - lam) * criterion(logits, y_perm)
             else:
+                x, y = x.to(device), y.to(device)
                 logits = model(x, lengths)
                 loss = criterion(logits, y)
             optimizer.zero_grad()
@@ -553,19 +575,45 @@ def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: S
     return runs
 
 
+def _train_in_worker(run: RunSpec, inputs, y, config: TrainConfig, folder: str,
+                     augmented) -> str:
+    """One run in a worker process (one torch thread, as every run here)."""
+    torch.set_num_threads(1)
+    train_run(run, inputs, y, config, out_dir=folder, augmented=augmented)
+    return run.name
+
+
 def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
                    config: TrainConfig, folder: Path | str, retrain: bool = False,
                    log: Callable[[str], None] | None = None,
-                   augmented: Sequence[Sequence[np.ndarray]] = ()) -> list[str]:
+                   augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1
+                   ) -> list[str]:
     """Train the runs whose checkpoint is not in ``folder`` yet (all of them with
     ``retrain``); returns the names of the runs trained now. ``inputs`` (and ``augmented``,
-    see :func:`train_run`) are prepared already."""
-    trained = []
-    for run in runs:
-        if retrain or not has_result(run, folder):
+    see :func:`train_run`) are prepared already.
+
+    ``n_jobs`` above 1 trains independent runs in parallel worker processes (joblib), one
+    torch thread each, with a progress bar over runs (on a 2-core machine, ``n_jobs=2`` uses
+    both cores). Results do not depend on it: each run is seeded by itself.
+    """
+    todo = [run for run in runs if retrain or not has_result(run, folder)]
+    if n_jobs == 1 or len(todo) < 2:
+        for run in todo:
             train_run(run, inputs, y, config, out_dir=folder, log=log, augmented=augmented)
-            trained.append(run.name)
-    return trained
+        return [run.name for run in todo]
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    jobs = (delayed(_train_in_worker)(run, inputs, y, config, str(folder), augmented)
+            for run in todo)
+    done = []
+    with tqdm(total=len(todo), desc="training runs", unit="run") as bar:
+        for name in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            done.append(name)
+            bar.update()
+            if log:
+                log(f"trained {name}")
+    return done
 
 
 def checkpoint_path(folder: Path | str, run: RunSpec) -> Path:
@@ -834,14 +882,16 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,
                  train: str = "never", val_frac: float = 0.1,
                  log: Callable[[str], None] | None = None,
-                 augmented: Sequence[Sequence[np.ndarray]] = ()) -> ProtocolResult:
+                 augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1
+                 ) -> ProtocolResult:
     """Everything a notebook needs for one protocol: make the runs, train them (``train``:
     ``"never"``, ``"missing"`` = those without a checkpoint, or ``"all"``), then re-evaluate
     every checkpoint on its test part and load the histories. With ``"never"`` and missing
     checkpoints only the runs that have one are evaluated (``runs``); the others are listed in
     ``missing`` (the notebook says "not run yet"). ``val_frac`` 0 fits on the whole training
     part and keeps the last epoch (see :func:`carve_validation`). ``augmented``: extra
-    versions of ``logmels`` added to every fitted part (:func:`train_run`)."""
+    versions of ``logmels`` added to every fitted part (:func:`train_run`). ``n_jobs``: runs
+    trained in parallel (:func:`ensure_trained`)."""
     if train not in ("never", "missing", "all"):
         raise ValueError(f"train must be never, missing or all, not {train!r}")
     runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds,
@@ -853,7 +903,8 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
     if train != "never":
         extra = [prepare_inputs(version, config) for version in augmented]
         result.trained = ensure_trained(runs, inputs, y, config, folder,
-                                        retrain=train == "all", log=log, augmented=extra)
+                                        retrain=train == "all", log=log, augmented=extra,
+                                        n_jobs=n_jobs)
         result.missing = []
     done = [r for r in runs if r.name not in result.missing]
     if not done:

@@ -372,3 +372,25 @@ def test_runs_without_checkpoint_are_scored_from_stored_probabilities(tmp_path: 
     np.save(tmp_path / f"{name}.probs.npy", np.zeros((3, 8), np.float32))
     with pytest.raises(ValueError, match="rows"):
         training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+
+
+def test_device_setting_names_accepted_values():
+    assert training.resolve_device("cpu").type == "cpu"
+    assert training.resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="accepted: cpu, cuda, cuda:N, auto"):
+        training.resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            training.resolve_device("cuda")
+
+
+def test_parallel_runs_give_the_same_results_as_serial(tmp_path: Path):
+    table, y, logmels, cfg = toy_protocol(0)
+    runs = training.protocol_runs("seed003-actors", table, y, [0, 1], val_frac=0)
+    serial = training.ensure_trained(runs, logmels, y, cfg, tmp_path / "serial")
+    parallel = training.ensure_trained(runs, logmels, y, cfg, tmp_path / "parallel", n_jobs=2)
+    assert sorted(serial) == sorted(parallel) == sorted(r.name for r in runs)
+    for run in runs:
+        a = np.load(training.probabilities_path(tmp_path / "serial", run))
+        b = np.load(training.probabilities_path(tmp_path / "parallel", run))
+        np.testing.assert_allclose(a, b, atol=1e-6)
