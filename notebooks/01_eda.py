@@ -16,14 +16,27 @@
 # %% [markdown]
 # # 01 · Exploratory data analysis: know the data before modelling
 #
-# **Purpose.** Before any model is trained, this notebook takes stock of the two corpora of the study:
-# **RAVDESS** (English, 24 actors, 8 emotions) and **AESDD** (Greek, 6 speakers, 5 emotions). It counts
-# what is there (and what is broken), looks at durations, lets you *listen* to a few clips, and shows the
-# single most important pitfall of speech-emotion recognition (SER) on these corpora: **speaker overlap
-# between training and test sets**.
+# **What you will learn.**
 #
-# The later notebooks make choices that depend on what we find here: how to crop or pad clips (notebooks
-# 04 and 06), how to segment AESDD (notebook 05), and which evaluation protocols are honest (all of them).
+# * how two emotional-speech corpora are organised: **RAVDESS** (English, acted, 24 actors, 8 emotions) and
+#   **AESDD** (Greek, acted, 6 speakers, 5 emotions), and how to check a corpus for files that cannot be used;
+# * how long the clips are, and what that means for models that need inputs of a fixed size;
+# * what a waveform and a log-mel spectrogram show, and where a voice-activity detector puts the speech;
+# * why accuracy equals the weighted average recall (WAR) on these corpora, and what the unweighted one
+#   (UAR) adds;
+# * the most important pitfall of speech-emotion recognition (SER) on acted corpora: **the same speakers in
+#   training and test**.
+#
+# **Run time** of this notebook with `python -m serlib run --only 01` on two CPU cores:
+#
+# | profile | data | run time |
+# |---|---|---|
+# | `full` (default) | RAVDESS and AESDD | about 35 s |
+# | `class` (`--profile class`) | RAVDESS alone (the AESDD parts say they are skipped) | about 25 s |
+# | `smoke` (`--profile smoke`) | the synthetic demo corpus | about 20 s |
+#
+# The later notebooks make choices that depend on what we find here: how to crop or pad clips, how to cut
+# AESDD into segments, and which evaluation protocols measure what we want to know.
 #
 # All logic lives in the tested package `serlib`; this notebook calls it and explains it.
 
@@ -33,12 +46,12 @@ from serlib import notebook
 
 notebook.quiet()
 import librosa
-import librosa.display
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from serlib import audio, audit, plots, protocols
+from serlib import audio, audit, egemaps, plots, protocols
 from serlib.analysis import train_test_overlap
 
 pd.set_option("display.width", 120)
@@ -66,11 +79,22 @@ notebook.check_parameters(globals(), {  # every parameter checked before any wor
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 ravdess = data.load("ravdess")
-aesdd = data.load("aesdd")
+aesdd = data.load("aesdd") if data.has("aesdd") else None
+if aesdd is None:
+    display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
+                     "skipped (each says so). AESDD is sent by its authors on request: "
+                     "`python -m serlib download aesdd` says where to ask and where to put it."))
+loaded = [c for c in (ravdess, aesdd) if c is not None]
 reports = data.reports
 
+
+def skipped_without_aesdd(what: str) -> None:
+    """Say that a part needs AESDD (for data roots that hold RAVDESS alone)."""
+    print(f"skipped: {what} needs AESDD, which this data root does not hold")
+
+
 # %% [markdown]
-# ## 1. The two corpora at a glance
+# ## 1. The corpora at a glance
 # Each corpus becomes one table, one row per recording, parsed from the file names. RAVDESS encodes seven
 # fields in every name (`MM-VV-EE-II-SS-RR-AA`: modality, vocal channel, emotion, intensity, statement,
 # repetition, actor; odd actors are male). AESDD names read `<e><utt> (<speaker>)<take>`, e.g. `s01 (5)a`:
@@ -78,23 +102,31 @@ reports = data.reports
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(ravdess.summary())
-print(aesdd.summary())
-print("RAVDESS columns:", ", ".join(ravdess.table.columns))
-print("AESDD columns:  ", ", ".join(aesdd.table.columns))
+for corpus in loaded:
+    print(corpus.summary())
+for corpus in loaded:
+    print(f"{corpus.name.upper()} columns:", ", ".join(corpus.table.columns))
 
 # %% [markdown]
 # ## 2. Inventory
 # ### 2.1 RAVDESS
-# Emotion by intensity: every emotion has a *normal* and a *strong* version, except **neutral**, which has
-# only *normal*: neutral has half as many clips as every other class.
+# Emotion by intensity: RAVDESS records every emotion at a *normal* and a *strong* intensity, except
+# **neutral**, which has no strong version.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(pd.crosstab(ravdess.table["emotion"], ravdess.table["intensity"], margins=True))
 
+# %%
+per_emotion = ravdess.table["emotion"].value_counts()
+others = per_emotion.drop("neutral")
+display(Markdown(
+    f"Here *neutral* has {per_emotion['neutral']} clips and every other emotion "
+    f"{others.min()}{'' if others.min() == others.max() else f' to {others.max()}'}: neutral is "
+    f"{per_emotion['neutral'] / others.median():.2g} times the size of the others."))
+
 # %% [markdown]
-# Actors, gender, statements and repetitions: the design is fully crossed, 60 clips per actor.
+# Actors, gender, statements and repetitions:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -104,19 +136,33 @@ for column in ["gender", "statement", "repetition"]:
     print()
     print(audit.count_table(ravdess.table, column))
 
+# %%
+clips = ravdess.table.groupby("speaker").size()
+cells = ravdess.table.groupby(["speaker", "emotion", "intensity", "statement", "repetition"],
+                              observed=True).size()
+display(Markdown(
+    f"{ravdess.table['speaker'].nunique()} actors with "
+    + (f"{clips.iloc[0]} clips each" if clips.nunique() == 1 else f"{clips.min()} to {clips.max()} clips")
+    + ("; every actor recorded every combination of emotion, intensity, statement and repetition once "
+       "(a fully crossed design)." if cells.max() == 1 and clips.nunique() == 1 else
+       "; the design is not fully crossed here.")))
+
 # %% [markdown]
 # ### 2.2 AESDD
-# Emotion by speaker. The design is 5 emotions x 20 utterances x 6 speakers; some utterances were recorded
-# twice (takes `a`/`b`) and some files of the original download are unreadable, so the cells are not all 20.
+# Emotion by speaker. AESDD's design is 5 emotions x 20 utterances x 6 speakers; some utterances were
+# recorded twice (takes `a`/`b`), and some files of the original download cannot be read.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(pd.crosstab(aesdd.table["emotion"], aesdd.table["speaker"], margins=True))
-print()
-print(audit.count_table(aesdd.table, "take"))
-twice = aesdd.table.groupby("utterance_id").size()
-print(f"\nutterances recorded more than once: {int((twice > 1).sum())} "
-      f"({int(twice[twice > 1].sum())} recordings)")
+if aesdd is not None:
+    print(pd.crosstab(aesdd.table["emotion"], aesdd.table["speaker"], margins=True))
+    print()
+    print(audit.count_table(aesdd.table, "take"))
+    twice = aesdd.table.groupby("utterance_id").size()
+    print(f"\nutterances recorded more than once: {int((twice > 1).sum())} "
+          f"({int(twice[twice > 1].sum())} recordings)")
+else:
+    skipped_without_aesdd("the AESDD inventory")
 
 # %% [markdown]
 # A re-recorded take is a *separate recording of the same utterance by the same speaker*. Splitting
@@ -130,7 +176,7 @@ print(f"\nutterances recorded more than once: {int((twice > 1).sum())} "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for corpus in (ravdess, aesdd):
+for corpus in loaded:
     table = corpus.table
     print(f"== {corpus.name}")
     print("sample rates (Hz):", table["sample_rate"].value_counts().to_dict())
@@ -142,11 +188,25 @@ for corpus in (ravdess, aesdd):
     for row in corpus.skipped.itertuples():
         print(f"skipped {row.path.split('/')[-1]}: {row.reason}")
 
-# %% [markdown]
-# The copies used here were resampled to 16 kHz (the originals are 48 kHz for RAVDESS and 44.1 kHz for
-# AESDD); every feature extractor resamples to the rate its seed used, so the pipeline is the same on the
-# originals. The unreadable files of the original AESDD download (an empty file, a WAV header without a
-# data chunk) are not in this copy; serlib's tests generate such files and check that they are reported.
+# %%
+ORIGINAL_RATES = {"ravdess": 48000, "aesdd": 44100}  # the rates the corpora are distributed at
+lines, resampled = [], []
+for corpus in loaded:
+    rates = sorted(int(r) for r in corpus.table["sample_rate"].unique())
+    original = ORIGINAL_RATES[corpus.name]
+    note = "as distributed" if rates == [original] else f"distributed at {original} Hz: resampled"
+    lines.append(f"* **{corpus.name}**: stored at {' and '.join(f'{r} Hz' for r in rates)} ({note}); "
+                 f"{len(corpus.skipped)} files could not be used.")
+    if rates != [original]:
+        resampled.append(min(rates))
+if resampled:
+    lines.append(f"\nEvery feature extractor resamples to the rate its seed used, so the pipeline is the same "
+                 f"on the originals; but a copy stored at {min(resampled)} Hz holds nothing above "
+                 f"{min(resampled) // 2} Hz, and features of those bands are empty.")
+if aesdd is not None and aesdd.skipped.empty:
+    lines.append("\nThe original AESDD download holds files that cannot be read (an empty file, a WAV "
+                 "header without data); serlib's tests generate such files and check that they are reported.")
+display(Markdown("\n".join(lines)))
 
 # %% [markdown]
 # ## 3. Durations
@@ -154,53 +214,76 @@ for corpus in (ravdess, aesdd):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(pd.DataFrame({c.name: audit.duration_summary(c.table) for c in (ravdess, aesdd)}))
+durations = pd.DataFrame({c.name: audit.duration_summary(c.table) for c in loaded})
+print(durations)
 
 # %%
-fig = plots.duration_histograms({"RAVDESS": ravdess.table, "AESDD": aesdd.table})
+fig = plots.duration_histograms({c.name.upper(): c.table for c in loaded})
 plots.save_figure(fig, reports, "01_durations")
 plt.show()
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.4))
-plots.duration_by_emotion(ravdess.table, "RAVDESS:", ax=axes[0])
-plots.duration_by_emotion(aesdd.table, "AESDD:", ax=axes[1])
+fig, axes = plt.subplots(1, len(loaded), figsize=(6.5 * len(loaded), 3.4), squeeze=False)
+for ax, corpus in zip(axes[0], loaded, strict=True):
+    plots.duration_by_emotion(corpus.table, f"{corpus.name.upper()}:", ax=ax)
 fig.tight_layout()
 plots.save_figure(fig, reports, "01_durations_by_emotion")
 plt.show()
 
-# %% [markdown]
-# What this means for the later choices:
-#
-# * **RAVDESS** clips are short and uniform; about half a second of near-silence surrounds each sentence.
-#   A fixed 3 s window from 0.9 s (seed 002) keeps most of the speech; EmoCatcher's voice-activity
-#   detection (seed 000) cuts the silence and keeps variable lengths, which its GRU handles.
-# * **AESDD** durations vary several-fold. Seed 004 cuts each recording into 3 s segments (pad if shorter;
-#   first and last 3 s; a middle piece from 6 s; two from 9 s). The rule's segment count on this copy:
+# %%
+r = durations["ravdess"]
+text = [f"* **RAVDESS** clips last {r['min_s']:.1f} to {r['max_s']:.1f} s (median {r['median_s']:.1f} s), "
+        "with silence before and after each sentence (section 4 shows how much). A fixed 3 s window from "
+        "0.9 s (seed 002) keeps most of the speech; EmoCatcher's voice-activity detection (seed 000) cuts "
+        "the silence and keeps variable lengths, which its recurrent layer handles."]
+if aesdd is not None:
+    a = durations["aesdd"]
+    text.append(f"* **AESDD** recordings last {a['min_s']:.1f} to {a['max_s']:.1f} s, a "
+                f"{a['max_s'] / a['min_s']:.0f}-fold range. Seed 004 cuts each recording into 3 s segments "
+                "(pad if shorter; first and last 3 s; a middle piece from 6 s; two from 9 s). The rule's "
+                "segment count on this copy:")
+display(Markdown("What this means for the later choices:\n\n" + "\n".join(text)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-n_segments = pd.Series([len(audio.aesdd_segment_starts(row.frames, row.sample_rate))
-                        for row in aesdd.table.itertuples()])
-print(f"{len(aesdd.table)} recordings -> {int(n_segments.sum())} segments of 3 s "
-      f"(seed 004 reported 1108 from its 603 recordings)")
-counts = n_segments.value_counts().sort_index().rename("recordings")
-counts.index.name = "segments per recording"
-print(counts.to_frame().T.to_string())
-
+if aesdd is not None:
+    n_segments = pd.Series([len(audio.aesdd_segment_starts(row.frames, row.sample_rate))
+                            for row in aesdd.table.itertuples()])
+    print(f"{len(aesdd.table)} recordings -> {int(n_segments.sum())} segments of 3 s "
+          f"(seed 004 reported 1108 from its 603 recordings)")
+    counts = n_segments.value_counts().sort_index().rename("recordings")
+    counts.index.name = "segments per recording"
+    print(counts.to_frame().T.to_string())
+else:
+    skipped_without_aesdd("the segment count")
 
 # %% [markdown]
-# Emotion changes duration: in the box plots above some emotions run longer than others (disgust, in
-# both corpora), so duration alone carries some information about the label. A model that sees padded
-# inputs can pick this up; it is a real cue, not leakage, but worth knowing when reading results.
-#
-# ## 4. Listen and look
-# One clip per emotion from one RAVDESS actor (same statement, strong intensity where it exists). Under
-# each player: the waveform and the 64-band log-mel spectrogram that EmoCatcher uses. **Red lines**: the
-# voice-activity bounds of seed 000 (found on the mel power, see `serlib.audio.emocatcher_vad`); **yellow
-# band**: the region kept by seed 003's silence trim (30 dB below the peak).
+# Does the emotion change the duration? The box plots above say yes; in numbers, the emotions with the
+# longest and the shortest median duration:
 
 # %%
+lines = []
+for corpus in loaded:
+    medians = corpus.table.groupby("emotion", observed=True)["duration"].median().sort_values()
+    lines.append(f"* {corpus.name}: longest **{medians.index[-1]}** ({medians.iloc[-1]:.2f} s), shortest "
+                 f"**{medians.index[0]}** ({medians.iloc[0]:.2f} s): "
+                 f"{medians.iloc[-1] / medians.iloc[0] - 1:.0%} longer.")
+display(Markdown("\n".join(lines) + "\n\nSo duration alone carries some information about the label. A "
+                 "model that sees padded inputs can pick it up: a real cue, not leakage, but worth knowing "
+                 "when reading results."))
+
+# %% [markdown]
+# ## 4. Listen and look
+# One clip per emotion from one RAVDESS actor (same statement, strong intensity where it exists). Under
+# each player: the waveform and the log-mel spectrogram that EmoCatcher (seed 000) uses: 64 mel bands from 0
+# to 6 kHz (its filterbank stops there), in dB. **Red lines**: the voice-activity bounds of seed 000 (found on
+# the mel power, see `serlib.audio.emocatcher_vad`); **yellow band**: the region kept by seed 003's silence
+# trim (`trim_top_db` dB below the peak).
+
+# %%
+MEL_RANGE = {"fmin": 0.0, "fmax": float(audio.EMOCATCHER_MEL["fmax"])}  # EmoCatcher's filterbank
+
+
 def show_example(row, corpus_label):
     y, sr = audio.load_audio(row.path, sr=audio.EMOCATCHER_SR)
     logmel = audio.emocatcher_logmel(y, sr)
@@ -210,7 +293,7 @@ def show_example(row, corpus_label):
     display(notebook.player(y, sr, playback_sr))
     fig = plots.waveform_and_logmel(y, sr, logmel, audio.EMOCATCHER_MEL["hop_length"],
                                     title=f"{row.emotion}: waveform and log-mel",
-                                    vad=vad, trimmed=(start / sr, end / sr))
+                                    vad=vad, trimmed=(start / sr, end / sr), **MEL_RANGE)
     plt.show()
     return fig
 
@@ -231,51 +314,96 @@ for i, row in enumerate(picks.itertuples()):
 # And the five AESDD emotions from one speaker:
 
 # %%
-table = aesdd.table
-picks = (table[table["speaker"] == f"{example_speaker:02d}"].sort_values("utterance")
-         .drop_duplicates("emotion").sort_values("emotion"))
-if smoke:
-    picks = picks.head(1)
-for row in picks.itertuples():
-    show_example(row, "AESDD")
+if aesdd is not None:
+    table = aesdd.table
+    picks = (table[table["speaker"] == f"{example_speaker:02d}"].sort_values("utterance")
+             .drop_duplicates("emotion").sort_values("emotion"))
+    if smoke:
+        picks = picks.head(1)
+    for row in picks.itertuples():
+        show_example(row, "AESDD")
+else:
+    skipped_without_aesdd("listening to AESDD")
 
 # %% [markdown]
 # ### 4.1 Calm or sad?
 # Seed 003 asked whether a listener could tell *calm* from *sad*. Here are both, same actor, same
-# sentence, strong intensity. Listen before you read the labels under the plots: the two differ mostly in
-# a slightly lower pitch and energy for *sad*; the spectrograms look alike.
+# sentence, strong intensity. Listen before you read the labels under the plots. Both spectrograms use the
+# same colour scale, so equal colours mean equal levels.
 
 # %%
 table = ravdess.table
 pair = table[(table["actor"] == example_actor) & (table["statement"] == 1)
              & (table["repetition"] == 1) & (table["intensity"] == "strong")
              & table["emotion"].isin(["calm", "sad"])].sort_values("emotion")
-fig, axes = plt.subplots(1, len(pair), figsize=(12, 3.2), squeeze=False)
-for ax, row in zip(axes[0], pair.itertuples(), strict=True):
-    y, sr = audio.load_audio(row.path, sr=audio.EMOCATCHER_SR)
+signals = [audio.load_audio(row.path, sr=audio.EMOCATCHER_SR) for row in pair.itertuples()]
+logmels = [audio.emocatcher_logmel(y, sr) for y, sr in signals]
+low, high = min(m.min() for m in logmels), max(m.max() for m in logmels)
+fig, axes = plt.subplots(1, len(pair), figsize=(13, 3.4), squeeze=False)
+for ax, row, (y, sr), logmel in zip(axes[0], pair.itertuples(), signals, logmels, strict=True):
     display(notebook.player(y, sr, playback_sr))
-    logmel = audio.emocatcher_logmel(y, sr)
-    librosa.display.specshow(logmel, sr=sr, hop_length=audio.EMOCATCHER_MEL["hop_length"],
-                             x_axis="time", y_axis="mel", ax=ax, fmax=sr / 2)
-    ax.set(title=f"{row.emotion} ({row.file})")
+    plots.logmel_image(logmel, sr, audio.EMOCATCHER_MEL["hop_length"], ax=ax, vmin=low, vmax=high,
+                       title=f"{row.emotion} ({row.file}): "
+                             + plots.mel_range_text(len(logmel), **MEL_RANGE), **MEL_RANGE)
 fig.tight_layout()
 plots.save_figure(fig, reports, "01_calm_vs_sad")
 plt.show()
 
 # %% [markdown]
+# Pitch and level of this actor's clips of section 4 (openSMILE's eGeMAPS pitch over the voiced frames; the
+# level is the mean RMS of the loudest second, in dB below full scale):
+
+# %%
+def voice_measures(path):
+    y, sr = audio.load_audio(path, sr=audio.EMOCATCHER_SR)
+    functionals = dict(zip(egemaps.feature_names(), egemaps.egemaps_signal(y, sr), strict=True))
+    rms = np.sort(librosa.feature.rms(y=y, hop_length=512)[0])  # frames of 512 samples
+    return {"mean pitch (Hz)": 27.5 * 2 ** (functionals["F0semitoneFrom27.5Hz_sma3nz_amean"] / 12),
+            "level (dBFS)": float(librosa.amplitude_to_db(rms[-round(sr / 512):]).mean())}
+
+
+actor_clips = ravdess.table[(ravdess.table["actor"] == example_actor) & (ravdess.table["statement"] == 1)
+                            & (ravdess.table["repetition"] == 1)]
+actor_clips = (actor_clips.sort_values("intensity", ascending=False).drop_duplicates("emotion")
+               .sort_values("emotion"))
+voice = pd.DataFrame({row.emotion: voice_measures(row.path) for row in actor_clips.itertuples()}).T
+print(voice.round(1).to_string())
+
+# %%
+if {"calm", "sad"} <= set(voice.index):
+    d = voice.loc["sad"] - voice.loc["calm"]
+    spread = voice.max() - voice.min()
+    small = bool((d.abs() < spread / 3).all())
+    display(Markdown(
+        f"For this actor, *sad* is {abs(d['mean pitch (Hz)']):.0f} Hz "
+        f"{'lower' if d['mean pitch (Hz)'] < 0 else 'higher'} in mean pitch and "
+        f"{abs(d['level (dBFS)']):.1f} dB {'quieter' if d['level (dBFS)'] < 0 else 'louder'} than *calm*, while "
+        f"this actor's {len(voice)} emotions span {spread['mean pitch (Hz)']:.0f} Hz and "
+        f"{spread['level (dBFS)']:.1f} dB: " + ("calm and sad lie close together on both." if small else
+                                               "on these two measures calm and sad are told apart more "
+                                               "easily than by ear.")))
+
+# %% [markdown]
 # ## 5. Class balance, and why accuracy equals WAR here
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.4))
-plots.class_balance(ravdess.table, title="RAVDESS:", ax=axes[0])
-plots.class_balance(aesdd.table, title="AESDD:", ax=axes[1])
+fig, axes = plt.subplots(1, len(loaded), figsize=(6.5 * len(loaded), 3.4), squeeze=False)
+for ax, corpus in zip(axes[0], loaded, strict=True):
+    plots.class_balance(corpus.table, title=f"{corpus.name.upper()}:", ax=ax)
 fig.tight_layout()
 plots.save_figure(fig, reports, "01_class_balance")
 plt.show()
 
+# %%
+lines = []
+for corpus in loaded:
+    counts = corpus.table["emotion"].value_counts()
+    lines.append(f"* {corpus.name}: from {counts.min()} clips (*{counts.idxmin()}*) to {counts.max()} "
+                 f"(*{counts.idxmax()}*); always guessing the largest class scores {counts.max() / counts.sum():.1%}.")
+display(Markdown("\n".join(lines)))
+
 # %% [markdown]
-# RAVDESS is balanced except for *neutral*, which has half the clips of every other emotion (no strong
-# version); AESDD is nearly balanced. Two common summary metrics:
+# Two common summary metrics:
 #
 # * **WAR** (weighted average recall) weights each class's recall by its share of the test set; it is
 #   exactly the accuracy.
@@ -283,15 +411,15 @@ plt.show()
 #   doing well on frequent classes only.
 #
 # Under a *stratified* split the test set has the corpus's class shares, so accuracy = WAR, as seed 000
-# notes. For RAVDESS the difference between WAR and UAR is small (one class at half weight); we still
-# report both (notebooks 04-07). The figure titles give the accuracy of always guessing the majority
-# class: the floor every model must clear.
+# notes. With one RAVDESS class at half weight WAR and UAR differ little; the later notebooks report both.
+# The figure titles give the accuracy of always guessing the largest class: the floor every model must
+# clear.
 
 # %% [markdown]
 # ## 6. Leakage: what a random split shares between train and test
 # A random 8:2 split of RAVDESS (seed 000's protocol) puts clips of **every** actor on both sides. Worse,
-# a test clip's *twin* (same actor, same sentence, same emotion and intensity, the other repetition) is
-# usually in training: the model can recognise the voice and the recording rather than the emotion.
+# a test clip's *twin* (same actor, same sentence, same emotion and intensity, the other repetition) can be
+# in training: the model can recognise the voice and the recording rather than the emotion.
 # Speaker-independent protocols remove all of this by construction. The table below measures it: the
 # share of test clips whose actor, actor + sentence, or twin recording also appears in training.
 
@@ -312,38 +440,78 @@ overlap = pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
 print("share of test clips whose ... is also in training (mean over folds)")
 print(overlap.round(3))
 
+# %%
+random_82 = overlap.loc["random 8:2 (seed 000)"]
+has_twins = ravdess.table["repetition"].nunique() > 1
+display(Markdown(
+    f"Under the random 8:2 split, {random_82['same actor']:.0%} of the test clips have their actor in "
+    "training" + (f" and {random_82['twin (other repetition)']:.0%} have their twin there too" if has_twins
+                  else " (this corpus holds one repetition per sentence, so no clip has a twin)")
+    + f"; under the two speaker-independent protocols, "
+    f"{overlap.loc['EmoBox 6 speaker-independent folds', 'same actor']:.0%} do."))
+
 # %% [markdown]
 # For AESDD, seed 004 split **by recording before segmenting** (so no 3 s piece of a test recording is
 # in training), but every speaker is still on both sides. Leave-one-speaker-out removes that.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-table = aesdd.table
-keys = {"same speaker": ["speaker"], "same utterance, other take": ["utterance_id"]}
-compared = {
-    "random 80/20 by recording (seed 004)": protocols.fold_splits("seed004-random-80-20", table)[:1],
-    "EmoBox 25% (EmoBox's own list)": protocols.fold_splits("emobox-25", table, warn=False),
-    "leave one speaker out": protocols.fold_splits("loso-6", table),
-}
-print(pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
-                    for name, folds in compared.items()}).T.round(3))
+if aesdd is not None:
+    table = aesdd.table
+    keys = {"same speaker": ["speaker"], "same utterance, other take": ["utterance_id"]}
+    compared = {
+        "random 80/20 by recording (seed 004)": protocols.fold_splits("seed004-random-80-20", table)[:1],
+        "EmoBox 25% (EmoBox's own list)": protocols.fold_splits("emobox-25", table, warn=False),
+        "leave one speaker out": protocols.fold_splits("loso-6", table),
+    }
+    print(pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
+                        for name, folds in compared.items()}).T.round(3))
+else:
+    skipped_without_aesdd("the AESDD leakage table")
 
 # %% [markdown]
 # **Protocols used in the later notebooks** (each number in the study names its protocol):
 #
-# | protocol | corpus | speakers in train and test? | used in |
+# | protocol | corpus | speakers in train and test? | what for |
 # |---|---|---|---|
-# | random stratified 8:2 and 5-fold (seed 000) | RAVDESS | yes | 04, 06 (to reproduce the seed) |
-# | actors 22-24 held out (seed 001), actors 8,19,24 / 11,14,15 (seed 003) | RAVDESS | no | 03, 04, 06 |
-# | EmoBox 6 speaker-independent folds | RAVDESS | no | 04, 06, 07 |
-# | random 80/20 by recording (seed 004), EmoBox 25 % | AESDD | yes | 05 |
-# | leave one speaker out | AESDD | no | 05, 07 |
+# | random stratified 8:2 and 5-fold (seed 000) | RAVDESS | yes | reproducing the seeds' own numbers |
+# | actors 22-24 held out (seed 001), actors 8,19,24 / 11,14,15 (seed 003) | RAVDESS | no | the seeds' speaker-independent tests |
+# | EmoBox 6 speaker-independent folds | RAVDESS | no | comparing with published anchors |
+# | random 80/20 by recording (seed 004), EmoBox 25 percent list | AESDD | yes | reproducing seed 004, EmoBox anchors |
+# | leave one speaker out | AESDD | no | new speakers in AESDD |
 #
 # ## Summary
-# * RAVDESS: 1440 clips, 24 actors, fully crossed design; neutral has half the clips. AESDD: about 600
-#   recordings of 6 speakers, with re-recorded takes, durations from 1 to 10 s.
-# * Durations call for VAD (RAVDESS, seed 000), fixed windows (seed 002) or 3 s segments (AESDD, seed 004).
-# * *Calm* vs *sad* is hard even for a listener.
-# * Random splits share every actor, and most test clips have their twin recording in training: numbers
-#   from such splits measure something easier than recognising emotion in a new voice. The study reports
-#   speaker-independent protocols beside the seeds' random ones.
+
+# %%
+lines = [f"* {c.name}: {len(c.table)} recordings of {c.table['speaker'].nunique()} speakers, "
+         f"{c.table['emotion'].nunique()} emotions, {c.table['duration'].min():.1f} to "
+         f"{c.table['duration'].max():.1f} s; {len(c.skipped)} files could not be used." for c in loaded]
+if aesdd is None:
+    lines.append("* AESDD was not in this data root: its parts were skipped.")
+lines += ["* Durations call for voice-activity detection (seed 000), fixed windows (seed 002) or 3 s "
+          "segments (AESDD, seed 004).",
+          "* *Calm* and *sad* are hard to tell apart by ear (section 4.1).",
+          f"* A random split shares every actor ({random_82['same actor']:.0%} of test clips have their actor "
+          "in training): numbers from such splits measure something easier than recognising emotion in a "
+          "new voice. The study reports speaker-independent protocols beside the seeds' random ones."]
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Another voice.** Run the notebook for a female actor: `python -m serlib run --only 01 -p
+#    example_actor 12` (even actors are female). Is *calm* against *sad* easier to hear, and how do the pitch
+#    and level differences of section 4.1 compare with the spread over that actor's emotions?
+#    *Hint:* compare the printed table of section 4.1 with this run's; a difference of a few Hz in mean
+#    pitch is well below what separates two speakers.
+# 2. **Trimming.** Re-run with `-p trim_top_db 15` and then `-p trim_top_db 60`. What happens to the yellow
+#    band? *Expected:* a threshold closer to the peak (15 dB) keeps only the loud middle of the sentence;
+#    60 dB keeps nearly the whole clip, breaths and room noise included. Voice-activity detection (red lines)
+#    does not depend on this parameter.
+# 3. **Why not all twins?** Under the random 8:2 split of the real RAVDESS (the demo corpus has one
+#    repetition per sentence, so no twins), most but not all test clips have their twin in training. Why that share, and not one? *Expected answer:* each clip has exactly one twin, and a random
+#    split puts that twin in the test part with about the test share's probability (one in five), so about
+#    four in five twins are in training.
+# 4. **A useless model.** A classifier that always answers *calm* on RAVDESS: what are its accuracy and its
+#    UAR? *Expected answer:* accuracy 192/1440 on the real corpus (calm's share of the clips), UAR 1/8 (recall 1 for calm, 0
+#    for the other seven classes). UAR does not reward the choice of a large class.

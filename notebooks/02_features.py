@@ -16,13 +16,33 @@
 # %% [markdown]
 # # 02 · Feature extraction: every representation the later notebooks use
 #
-# **Purpose.** Turn the recordings into the inputs of every model in the study, once, in parallel, with an
-# on-disk cache, and check that the features make sense:
+# **What you will learn.**
+#
+# * what the classic frame features of speech are (MFCC, log-mel, chroma, spectral contrast), how window
+#   and hop sizes set their time resolution, and how to read them as images;
+# * how a clip becomes one fixed-length vector (statistics over frames) for linear models and MLPs;
+# * how to extract features for thousands of files in parallel, with an on-disk cache that recomputes only
+#   what changed;
+# * how to check whether features carry the **emotion** or mostly the **speaker**, and why that decides how
+#   models must be evaluated;
+# * what the inputs of the deep models look like (EmoCatcher's voice-activity-cut log-mel, AESDD's 3 s
+#   segments).
+#
+# **Run time** of this notebook with `python -m serlib run --only 02` on two CPU cores (first run, empty
+# feature cache; a second run reads the cache and takes about a third of that):
+#
+# | profile | data | run time |
+# |---|---|---|
+# | `full` (default) | RAVDESS and AESDD | about 2 min |
+# | `class` (`--profile class`) | RAVDESS alone (the AESDD parts say they are skipped) | about 1.5 min |
+# | `smoke` (`--profile smoke`) | the synthetic demo corpus | about 30 s |
+#
+# What the notebook produces, once, for the later notebooks:
 #
 # * **frame features** (MFCC, log-mel, spectral contrast, chroma) with each seed's window and hop;
 # * **per-clip statistics** (seed 001): the clip vectors of the linear and MLP baselines (notebooks 03-04);
 # * the **mel inputs of the deep models**: EmoCatcher's 64-mel log spectrogram cut by its voice-activity
-#   detection (seed 000, notebook 06) and the 128-mel 3 s segments of AESDD (seed 004, notebook 05).
+#   detection (seed 000) and the 128-mel 3 s segments of AESDD (seed 004).
 #
 # Extraction is cached by file content and parameters (`serlib.features.extract`): change a parameter or a
 # file and only that is recomputed; a second run reads the cache. Later notebooks only load.
@@ -68,7 +88,11 @@ notebook.check_parameters(globals(), {  # every parameter checked before any wor
 data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 ravdess = data.load("ravdess")
-aesdd = data.load("aesdd")
+aesdd = data.load("aesdd") if data.has("aesdd") else None
+if aesdd is None:
+    display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
+                     "skipped (each says so); the AESDD chapter needs them and is skipped too."))
+loaded = [c for c in (ravdess, aesdd) if c is not None]
 frame_params = features.FrameParams(sr=clip_sr, n_fft=clip_n_fft, hop_length=clip_hop,
                                      n_mfcc=n_mfcc, stats=tuple(clip_stats.split(",")))
 reports, artifacts = data.reports, data.artifacts
@@ -77,20 +101,22 @@ reports, artifacts = data.reports, data.artifacts
 # ## 1. Frame features of one clip
 # Each seed framed the signal differently. The table converts their settings to milliseconds: a 46 ms
 # window with a 23 ms hop (seed 001) resolves pitch harmonics and fast changes; EmoCatcher's 93 ms window
-# and 62 ms hop (seed 000) trade time resolution for a short, cheap sequence for its GRU.
+# and 62 ms hop (seed 000) trade time resolution for a short, cheap sequence for its recurrent layer.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(features.frame_settings_table())
 
 # %% [markdown]
-# The four frame-feature groups of seed 001 for one clip (an *angry* clip of actor 1). Rows are
-# coefficients or bands, columns are frames of 23 ms:
+# The four frame-feature groups of seed 001 for one clip (the first *angry* clip at strong intensity). Each
+# panel has time on the x axis, one column per hop of `clip_hop` samples:
 #
-# * **MFCC** (40): the spectral envelope, decorrelated (vocal-tract shape, timbre);
-# * **log-mel** (128 bands): the same envelope, before the cosine transform;
+# * **MFCC** (`n_mfcc` coefficients): the spectral envelope, decorrelated (vocal-tract shape, timbre);
+#   coefficient 0 is the overall level;
+# * **log-mel** (128 bands from 0 Hz to half the sample rate, in dB): the same envelope, before the cosine
+#   transform;
 # * **chroma** (12 pitch classes): energy per semitone class, a rough pitch/harmonicity view;
-# * **spectral contrast** (7 bands): peak-to-valley level per octave band (voiced vs noisy).
+# * **spectral contrast** (7 bands, one per octave): peak-to-valley level per band, in dB (voiced vs noisy).
 
 # %%
 table = ravdess.table
@@ -101,6 +127,14 @@ fig = plots.frame_feature_panel(frames, sr, frame_params.hop_length,
                                 title=f"{clip.file} ({clip.emotion})")
 plots.save_figure(fig, reports, "02_frame_features")
 plt.show()
+
+# %%
+stored = int(clip.sample_rate)
+display(Markdown(
+    f"The clip is stored at {stored} Hz" + (
+        f", so above {stored // 2} Hz the log-mel panel is empty: there is nothing to resample up."
+        if stored < frame_params.sr else f" and analysed at {frame_params.sr} Hz.")
+    + f" One column is {1000 * frame_params.hop_length / frame_params.sr:.0f} ms here."))
 
 # %% [markdown]
 # Seed 001 summarises each clip by **statistics over frames** (here the mean; `clip_stats` adds std, max,
@@ -114,21 +148,21 @@ print(pd.DataFrame(stats.reshape(5, 3), index=list(features.STATISTICS),
                    columns=["mfcc 0", "mfcc 1", "mfcc 2"]).astype(float).round(1))
 
 # %% [markdown]
-# ## 2. Clip features of both corpora (parallel, cached)
+# ## 2. Clip features of the corpora (parallel, cached)
 # `features.feature_table` runs the extractor over every recording with `n_jobs` processes and a progress
 # bar. The first run computes; the second reads the cache. Times are wall-clock seconds on this machine.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 tables, runs = {}, {}
-for corpus in (ravdess, aesdd):
+for corpus in loaded:
     tables[corpus.name], runs[corpus.name] = features.feature_table(
         corpus.table, frame_params, n_jobs=n_jobs)
     print(f"{corpus.name}: {runs[corpus.name].summary()}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-for corpus in (ravdess, aesdd):
+for corpus in loaded:
     _, warm = features.feature_table(corpus.table, frame_params, n_jobs=n_jobs, progress=False)
     print(f"{corpus.name} again (warm cache): {warm.n_cached} of {len(warm.paths)} files "
           "read from the cache")
@@ -138,7 +172,7 @@ for corpus in (ravdess, aesdd):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for corpus in (ravdess, aesdd):
+for corpus in loaded:
     table = tables[corpus.name]
     groups = features.feature_groups(table.columns)
     print(f"{corpus.name}: X {table.shape}, failed {len(runs[corpus.name].failed)}; groups "
@@ -148,8 +182,9 @@ for corpus in (ravdess, aesdd):
 # %% [markdown]
 # ## 3. Do the features carry emotion, or mostly the speaker?
 # ### 3.1 Which features relate to emotion
-# Eta squared is the share of a feature's variance explained by the emotion label (ANOVA). The box plot
-# shows its spread within each feature group, RAVDESS.
+# Eta squared is the share of a feature's variance explained by the emotion label (ANOVA): 0 means the
+# feature has the same mean for every emotion, 1 that it is determined by the emotion. The box plot shows its
+# spread within each feature group, RAVDESS.
 
 # %%
 meta, X = features.load_table("ravdess", artifacts)
@@ -157,26 +192,34 @@ assoc = analysis.emotion_association(X, meta["emotion"])
 fig, ax = plt.subplots(figsize=(7, 3.2))
 sns.boxplot(data=assoc, x="group", y="eta2", ax=ax, color="tab:green")
 ax.set(title="RAVDESS: variance explained by emotion, per feature", xlabel="feature group",
-       ylabel="eta squared")
+       ylabel="eta squared (share of variance)")
 plots.save_figure(fig, reports, "02_eta2_by_group")
 plt.show()
 print(assoc.head(8)[["group", "eta2"]].round(3))
+
+# %%
+by_group = assoc.groupby("group")["eta2"].median().sort_values(ascending=False)
+display(Markdown(
+    f"By median, **{by_group.index[0]}** features relate most to the emotion (median eta squared "
+    f"{by_group.iloc[0]:.2f}) and **{by_group.index[-1]}** least ({by_group.iloc[-1]:.2f}); the single "
+    f"strongest feature, `{assoc.index[0]}`, explains {assoc['eta2'].iloc[0]:.0%} of its variance."))
 
 # %% [markdown]
 # ### 3.2 A 2-D view, coloured by emotion and by speaker
 # The first two principal components of the standardised clip features. If points cluster more by
 # speaker than by emotion, a classifier can learn voices instead of emotions, and a random split (same
-# voices in train and test) rewards it.
+# voices in train and test) rewards it. With 24 speakers colours cannot be told apart, so each speaker's
+# number sits at the centre of their clips.
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(12, 9))
-for row, name in enumerate(["ravdess", "aesdd"]):
-    meta, X = features.load_table(name, artifacts)
+fig, axes = plt.subplots(len(loaded), 2, figsize=(13, 4.8 * len(loaded)), squeeze=False)
+for row, corpus in enumerate(loaded):
+    meta, X = features.load_table(corpus.name, artifacts)
     points, ratio = analysis.pca_2d(X)
-    plots.projection_scatter(points, meta["emotion"], f"{name}: PCA by emotion "
+    plots.projection_scatter(points, meta["emotion"], f"{corpus.name}: PCA by emotion "
                              f"({ratio.sum():.0%} of variance)", ax=axes[row, 0])
-    plots.projection_scatter(points, meta["speaker"], f"{name}: PCA by speaker",
-                             ax=axes[row, 1], legend=name == "aesdd")
+    plots.projection_scatter(points, meta["speaker"], f"{corpus.name}: PCA by speaker",
+                             ax=axes[row, 1])
 fig.tight_layout()
 plots.save_figure(fig, reports, "02_pca_emotion_speaker")
 plt.show()
@@ -188,23 +231,38 @@ plt.show()
 
 # %%
 rows = []
-for name in ["ravdess", "aesdd"]:
-    meta, X = features.load_table(name, artifacts)
+for corpus in loaded:
+    meta, X = features.load_table(corpus.name, artifacts)
     for target in ["emotion", "speaker"]:
         mean, std, chance = analysis.identification_accuracy(X, meta[target])
-        rows.append({"corpus": name, "predict": target, "classes": meta[target].nunique(),
-                     "accuracy": f"{mean:.3f} +- {std:.3f}", "chance": round(chance, 3)})
-print(pd.DataFrame(rows).to_string(index=False))
+        rows.append({"corpus": corpus.name, "predict": target, "classes": meta[target].nunique(),
+                     "accuracy": f"{mean:.3f} +- {std:.3f}", "chance": round(chance, 3),
+                     "mean": mean})
+identification = pd.DataFrame(rows)
+print(identification.drop(columns="mean").to_string(index=False))
+
+# %%
+lines = []
+for name, part in identification.groupby("corpus", sort=False):
+    acc = part.set_index("predict")
+    emo, spk = acc.loc["emotion"], acc.loc["speaker"]
+    lines.append(f"* {name}: speaker {spk['mean']:.0%} (chance {spk['chance']:.0%}, "
+                 f"{spk['classes']} speakers), emotion {emo['mean']:.0%} (chance {emo['chance']:.0%}).")
+easier = all(p.set_index("predict").loc["speaker", "mean"] >= p.set_index("predict").loc["emotion", "mean"]
+             for _, p in identification.groupby("corpus"))
+display(Markdown("\n".join(lines) + "\n\n" + (
+    "The features identify the speaker at least as easily as the emotion. " if easier else
+    "The speaker is identified far above chance too. ")
+    + "This is why the study reports **speaker-independent** protocols: a random split lets a model lean "
+    "on voice identity."))
 
 # %% [markdown]
-# The features identify the speaker far above chance, at least as easily as the emotion. This is why the
-# study reports **speaker-independent** protocols: a random split lets a model lean on voice identity.
-#
 # ## 4. Inputs of the deep models
 # ### 4.1 EmoCatcher (seed 000): 64-mel log spectrogram cut by VAD, RAVDESS
-# At 22050 Hz, FFT 4096, window 2048, hop 1364 (62 ms), 64 mel bands up to 6 kHz, in dB; the frames
-# outside the voice-activity bounds are dropped. Sequences keep their own length (the model packs them).
-# Cached here so that notebook 06 never recomputes a spectrogram per epoch, as the seed did.
+# At 22050 Hz, FFT 4096, window 2048, hop 1364 (62 ms), 64 mel bands from 0 to 6 kHz (EmoCatcher's
+# filterbank stops there), in dB; the frames outside the voice-activity bounds are dropped. Sequences keep
+# their own length (the model packs them). Cached here so that the CABG chapter never recomputes a
+# spectrogram per epoch, as the seed did.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -222,43 +280,76 @@ print(features.length_summary(logmels).to_string())
 # %% [markdown]
 # ### 4.2 AESDD 3 s segments (seed 004): 128-mel, 128 x 130 per segment
 # Each recording is peak-normalised, resampled to 44.1 kHz as in the seed, cut into 3 s segments by the
-# seed's rule (notebook 01, section 3) and turned into a 128-band mel spectrogram in dB (FFT 2048, hop 1024).
-# The segments of a recording stay together so that notebook 05 can split by recording before
-# segmenting.
+# seed's rule (notebook 01, section 3) and turned into a 128-band mel spectrogram from 0 Hz to half the
+# sample rate, in dB (FFT 2048, hop 1024). The segments of a recording stay together so that the AESDD chapter
+# can split by recording before segmenting.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-seg = features.extract(aesdd.table["path"], features.aesdd_segment_mels, {"sr": aesdd_sr},
-                       n_jobs=n_jobs, desc="AESDD segments")
-print(seg.summary())
+if aesdd is not None:
+    seg = features.extract(aesdd.table["path"], features.aesdd_segment_mels, {"sr": aesdd_sr},
+                           n_jobs=n_jobs, desc="AESDD segments")
+    print(seg.summary())
+else:
+    print("skipped: the AESDD segments need AESDD, which this data root does not hold")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mels = [v["mels"] for v in seg.values if v is not None]
-print(f"{len(mels)} recordings -> {sum(m.shape[0] for m in mels)} segments")
-print("segment shape (mels x frames):", sorted({m.shape[1:] for m in mels}))
+if aesdd is not None:
+    mels = [v["mels"] for v in seg.values if v is not None]
+    print(f"{len(mels)} recordings -> {sum(m.shape[0] for m in mels)} segments")
+    print("segment shape (mels x frames):", sorted({m.shape[1:] for m in mels}))
+else:
+    mels = []
+    print("skipped: no AESDD in this data root")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+panels = 2 if mels else 1
+fig, axes = plt.subplots(1, panels, figsize=(6.6 * panels, 3.4), squeeze=False)
 example = logmels[0]
-img = axes[0].imshow(example, origin="lower", aspect="auto", cmap="magma")
-axes[0].set(title=f"EmoCatcher input: {ravdess.table['file'].iloc[0]} (64 x {example.shape[1]})",
-            xlabel="frame (62 ms hop)", ylabel="mel band")
-fig.colorbar(img, ax=axes[0], label="dB")
-segment = mels[0][0]
-img = axes[1].imshow(segment, origin="lower", aspect="auto", cmap="magma")
-axes[1].set(title=f"AESDD segment: {aesdd.table['file'].iloc[0]} (128 x {segment.shape[1]})",
-            xlabel="frame (23 ms hop)", ylabel="mel band")
-fig.colorbar(img, ax=axes[1], label="dB")
+plots.logmel_image(example, audio.EMOCATCHER_SR, audio.EMOCATCHER_MEL["hop_length"], ax=axes[0, 0],
+                   fmax=audio.EMOCATCHER_MEL["fmax"],
+                   title=f"EmoCatcher input: {ravdess.table['file'].iloc[0]}\n(after VAD; "
+                         + plots.mel_range_text(len(example), 0, audio.EMOCATCHER_MEL["fmax"]) + ")")
+if mels:
+    segment = mels[0][0]
+    plots.logmel_image(segment, aesdd_sr, 1024, ax=axes[0, 1],
+                       title=f"AESDD segment: {aesdd.table['file'].iloc[0]}\n(3 s; "
+                             + plots.mel_range_text(len(segment), 0, aesdd_sr / 2) + ")")
 fig.tight_layout()
 plots.save_figure(fig, reports, "02_deep_inputs")
 plt.show()
+if mels and int(aesdd.table["sample_rate"].max()) < aesdd_sr:
+    display(Markdown(f"The AESDD files here are stored at {int(aesdd.table['sample_rate'].max())} Hz: "
+                     f"resampled to {aesdd_sr} Hz they hold nothing above "
+                     f"{int(aesdd.table['sample_rate'].max()) // 2} Hz, hence the dark upper bands."))
 
 # %% [markdown]
 # ## Summary
-# * Seed 001's clip vectors (MFCC, log-mel, chroma, contrast means and raw-signal statistics; 192 values
-#   per clip with the default parameters) are saved for notebooks 03-04 under `artifacts/features/`.
-# * EmoCatcher's VAD-cut 64-mel sequences and AESDD's 128 x 130 segments are in the cache; notebooks 05 and
-#   06 load them through the same calls, without recomputing.
-# * The features carry the speaker's identity at least as strongly as the emotion: evaluation must hold
-#   speakers out to measure emotion recognition in new voices.
+
+# %%
+n_values = tables["ravdess"].shape[1]
+lines = [f"* Seed 001's clip vectors ({', '.join(features.feature_groups(tables['ravdess'].columns))}; "
+         f"{n_values} values per clip with these parameters) are saved for notebooks 03-04 under "
+         f"`{artifacts.name}/features/`.",
+         "* EmoCatcher's VAD-cut 64-mel sequences" + (" and AESDD's 3 s segments are" if mels else " are")
+         + " in the cache; the deep-model chapters load them through the same calls, without recomputing.",
+         f"* The features carry the speaker's identity {'at least as strongly as' if easier else 'next to'} "
+         "the emotion: evaluation must hold speakers out to measure emotion recognition in new voices."]
+display(Markdown("\n".join(lines)))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Time resolution.** Re-run with `-p clip_hop 256` (twice as many frames). What changes in the frame
+#    feature panel, and what in the number of clip features? *Expected:* the images get twice as many
+#    columns (finer time steps); the clip vectors keep their length, because statistics over frames do not
+#    depend on how many frames there are.
+# 2. **More statistics.** Re-run with `-p clip_stats mean,std` and look at the shapes printed in section 2.
+#    *Hint:* every frame-feature group doubles (means and standard deviations); the five global statistics of
+#    the raw waveform stay five. Does the speaker identification accuracy of section 3.3 go up or down?
+# 3. **Speaker or emotion?** In the PCA by speaker (section 3.2), pick two speakers whose numbers lie far
+#    apart. What would a classifier trained on a random split learn from that distance? *Expected answer:*
+#    that clips near one centre belong to that voice; on a random split the test clips of a voice lie near
+#    the training clips of the same voice, so voice identity alone helps, which speaker-independent splits
+#    rule out.

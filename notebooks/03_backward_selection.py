@@ -16,12 +16,30 @@
 # %% [markdown]
 # # 03 · Backward selection of feature groups (seed 001), validated on unseen speakers
 #
-# **Purpose.** Seed 001 chose, for each of its four statistical models (logistic regression, linear SVM, RBF
+# **What you will learn.**
+#
+# * what backward elimination of feature groups is, and how to read its steps;
+# * why a validation set drawn at random from the training speakers misleads, and how **speaker-grouped
+#   cross-validation** measures what a test on new speakers measures;
+# * how noisy a validation score is, and why that makes small differences between feature subsets a weak
+#   basis for a choice;
+# * how the field-standard **eGeMAPS** functionals compare with a hand-made set of spectral features.
+#
+# **Run time** of this notebook with `python -m serlib run --only 03` on two CPU cores (first run, empty
+# caches: eGeMAPS extraction and every elimination run; a second run reads both caches and takes seconds):
+#
+# | profile | data | settings | run time |
+# |---|---|---|---|
+# | `full` (default) | RAVDESS | 7 grouped folds, 10 random splits | about 7 min |
+# | `class` (`--profile class`) | RAVDESS | 3 grouped folds, 5 random splits, 2 processes | about 3 min |
+# | `smoke` (`--profile smoke`) | the synthetic demo corpus | 3 folds, 3 random splits | about 40 s |
+#
+# **The question.** Seed 001 chose, for each of its four statistical models (logistic regression, linear SVM, RBF
 # SVM, MLP), which **feature groups** to keep by *backward elimination*: start from all groups, repeatedly
 # drop the group whose removal helps validation accuracy most, keep the best subset. This notebook repeats
 # that procedure on the seed's development actors (1-21), with two changes that make it honest:
 #
-# * **validation on unseen speakers:** the seed validated on a random 10 % of the clips of actors 1-21, so
+# * **validation on unseen speakers:** the seed validated on a random tenth of the clips of actors 1-21, so
 #   every validation voice was also a training voice. Here every score is a **speaker-grouped
 #   cross-validation** over actors 1-21 (section 2 says why);
 # * **one more group:** the field-standard **eGeMAPS** functionals (88 values from openSMILE) compete with the
@@ -29,6 +47,9 @@
 #
 # The test actors 22-24 are never used here. Notebook 04 tunes each model on its selected subset and tests it
 # once on them.
+#
+# (The cross-validation below uses `n_val_folds` folds; `python -m serlib run --profile class` runs it with
+# fewer folds, so its numbers differ a little from a full run: every number below is computed, none typed.)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -101,18 +122,29 @@ print(f"development: actors {actors[dev].min()}-{actors[dev].max()}, {len(dev)} 
 X_dev, y_dev, actors_dev = X.iloc[dev], y[dev], actors[dev]
 
 # %% [markdown]
-# ## 2. Why grouped cross-validation instead of one random 10 %
-# Two problems with the seed's validation set (a random 10 % of the development clips, about 126 clips):
+# ## 2. Why grouped cross-validation instead of one random tenth
+# Two problems with the seed's validation set (a random tenth of the development clips):
 #
-# 1. **Speaker overlap.** Its clips come from the same 21 actors as the training clips. Notebook 02 showed that
-#    these features identify the speaker about as well as the emotion, so such a validation score rewards
+# 1. **Speaker overlap.** Its clips come from the same actors as the training clips. Notebook 02 showed that
+#    these features identify the speaker well above chance, so such a validation score rewards
 #    recognising voices, and the subset it selects need not help on new voices (the test actors are new).
-# 2. **Noise.** One estimate from about 126 clips has a standard error of about 4 to 5 points of accuracy, more
-#    than the differences between feature subsets that backward elimination has to rank.
+# 2. **Noise.** One estimate from a small validation set has a large standard error (computed just below),
+#    often larger than the differences between feature subsets that backward elimination has to rank.
 #
 # Speaker-grouped k-fold CV over actors 1-21 (`splits.group_kfold`, stratified by emotion) fixes both: each
 # fold validates on actors that its training part has never heard, and every development clip is validated
-# exactly once. The folds:
+# exactly once.
+
+# %%
+n_val = round(0.1 * len(dev))
+se = {p: np.sqrt(p * (1 - p) / n_val) for p in (0.4, 0.5, 0.6)}
+display(Markdown(f"A random tenth of the {len(dev)} development clips is {n_val} clips. At an accuracy "
+                 f"between 0.4 and 0.6, the binomial standard error of one such estimate is "
+                 f"{min(se.values()):.3f} to {max(se.values()):.3f}, i.e. about "
+                 f"{100 * min(se.values()):.1f} to {100 * max(se.values()):.1f} points of accuracy."))
+
+# %% [markdown]
+# The folds:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -121,9 +153,9 @@ print(splits.describe_splits(meta.iloc[dev].reset_index(drop=True), cv, group="a
       .to_string(index=False))
 
 # %% [markdown]
-# The same model (logistic regression, standardised features, all groups, `C` 0.01) scored both ways: on
-# `random_splits` random stratified 10 % validation sets (different seeds) and on the grouped folds. Each dot
-# is one validation set.
+# The same model (logistic regression, standardised features, all groups, `C` as in
+# `baselines.SELECTION_PARAMS`) scored both ways: on `random_splits` random stratified validation sets of a
+# tenth of the clips (different seeds) and on the grouped folds. Each dot is one validation set.
 
 # %%
 lr_params = baselines.SELECTION_PARAMS["lr"]
@@ -146,15 +178,21 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(schemes.groupby("validation", sort=False)["accuracy"]
-      .agg(["count", "mean", "std", "min", "max"]).round(3))
+scheme_table = (schemes.groupby("validation", sort=False)["accuracy"]
+                .agg(["count", "mean", "std", "min", "max"]))
+print(scheme_table.round(3))
+
+# %%
+rand, grouped = scheme_table.iloc[0], scheme_table.iloc[1]
+display(Markdown(
+    f"Random splits score {'higher' if rand['mean'] > grouped['mean'] else 'no higher'} than unseen speakers "
+    f"do ({rand['mean']:.3f} against {grouped['mean']:.3f} on average: the model has heard the validation "
+    f"voices), and from one random split to the next the score moves between {rand['min']:.3f} and "
+    f"{rand['max']:.3f}. The grouped folds differ too ({grouped['min']:.3f} to {grouped['max']:.3f}: some "
+    "actors are harder than others) but all of them are used together, and all of them measure what the "
+    "test measures: emotion in voices the model has not heard."))
 
 # %% [markdown]
-# Random 10 % splits score higher than unseen speakers do (the model has heard the validation voices), and
-# from one such split to the next the score moves by several points. The grouped folds differ too (some actors
-# are harder than others) but all of them are used together, and all of them measure what the test measures:
-# emotion in voices the model has not heard.
-#
 # ## 3. Backward elimination, per model
 # Each model is a pipeline `StandardScaler -> classifier` with fixed middle-of-the-grid settings during
 # selection (`baselines.SELECTION_PARAMS`; notebook 04 tunes them on the selected subset, as the seed tuned
@@ -197,9 +235,23 @@ for m in models:
     print(table.fillna("").to_string(), end="\n\n")
 
 # %% [markdown]
-# Read a row from left to right: the lowest cell is the group the model can least do without. On the real
-# corpora that is `egemaps` at every step for every model: no other group comes close to replacing it, while
-# the seed's groups largely stand in for each other (dropping any one of them moves the score far less).
+# Read a row from left to right: the lowest cell is the group the model can least do without. Which group
+# that is, step by step:
+
+# %%
+lines = []
+for m in models:
+    cand = elims[m].candidates
+    cand = cand[cand["step"] > 0]
+    worst = cand.loc[cand.groupby("step")["mean"].idxmin()]
+    counts = worst["removed"].value_counts()
+    top = counts.index[0]
+    others = cand[(cand["removed"] != top)].groupby("step")["mean"]
+    cost = (others.mean() - cand[cand["removed"] == top].set_index("step")["mean"]).dropna()
+    lines.append(f"* {baselines.MODEL_LABELS[m]}: **{top}** at {counts.iloc[0]} of {len(worst)} steps"
+                 + (f"; removing it costs {cost.mean():.3f} accuracy more than removing another group, "
+                    "on average over those steps" if len(cost) else "") + ".")
+display(Markdown("The group whose removal hurts most:\n\n" + "\n".join(lines)))
 
 # %% [markdown]
 # ### 3.2 The same steps as plots
@@ -216,12 +268,17 @@ fig.tight_layout()
 plots.save_figure(fig, reports, "03_elimination_paths")
 plt.show()
 
+# %%
+spread = np.mean([elims[m].path["std"].mean() for m in models])
+steps = np.concatenate([np.abs(np.diff(elims[m].path["mean"].to_numpy())) for m in models])
+display(Markdown(
+    f"Note the error bars: the spread of accuracy across folds (different actors) is {spread:.3f} on "
+    f"average (one std), while neighbouring subsets on the kept paths differ by {np.median(steps):.3f} "
+    f"(median; {np.mean(steps < spread):.0%} of the steps are smaller than one std). Backward "
+    "elimination ranks subsets by such differences, so its choice is a mild preference; it is still made "
+    "without the test actors, which is what matters for an honest test."))
+
 # %% [markdown]
-# Note the error bars: the spread of accuracy across folds (different actors) is several points, larger than
-# most differences between neighbouring subsets. Backward elimination ranks subsets by small differences, so
-# its choice is only a mild preference; it is still made without the test actors, which is what matters for an
-# honest test.
-#
 # ## 4. Selected subsets, ours and the seed's
 # Our selection next to the seed's published one. To compare like with like, the seed's subsets are scored
 # here with the same grouped folds and settings.
@@ -266,9 +323,30 @@ plt.show()
 
 # %% [markdown]
 # ## Summary
-# * Scores come from **speaker-grouped cross-validation over actors 1-21** (section 2: a random 10 % split
-#   shares voices with training and scores higher and more noisily than unseen speakers do).
-# * The selected subsets (section 4) are handed to notebook 04 through the artifacts folder; there each model
-#   is tuned on actors 1-21 and tested **once** on actors 22-24.
-# * Differences between neighbouring subsets are small next to the spread across folds (section 3.2): the
-#   selection is a mild preference, not a strong finding.
+
+# %%
+always = [g for g in groups if all(g in elims[m].selected for m in models)]
+gain = selection_table["val acc"] - selection_table["seed's subset val acc"]
+display(Markdown("\n".join([
+    f"* Scores come from **speaker-grouped cross-validation over the development actors** ({n_val_folds} "
+    f"folds; section 2: a random split shares voices with training and scored {rand['mean']:.3f} against "
+    f"{grouped['mean']:.3f}, and more noisily).",
+    "* Groups every model kept: " + (", ".join(f"`{g}`" for g in always) if always else "none") + "; "
+    f"our subsets score {gain.min():.3f} to {gain.max():.3f} above the seed's own subsets on the same folds.",
+    "* The selected subsets (section 4) are handed to notebook 04 through the artifacts folder; there each "
+    "model is tuned on the development actors and tested **once** on actors 22-24.",
+    f"* Neighbouring subsets differ by {np.median(steps):.3f} (median) next to a spread of {spread:.3f} "
+    "across folds (section 3.2): the selection is a mild preference, not a strong finding."])))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Fewer folds.** Re-run with `-p n_val_folds 3`. Do the selected subsets of section 4 change? *Hint:*
+#    with three folds each validation part holds seven actors; compare the spread (std) on the kept paths of
+#    section 3.2 with this run's, and remember that the selection is a mild preference.
+# 2. **How noisy is one random split?** Re-run with `-p random_splits 50`. *Expected:* the random-split dots
+#    of section 2 spread over roughly the range that the standard error computed there predicts (about two
+#    standard errors either side of their mean), and their mean stays above the grouped folds' mean.
+# 3. **Without eGeMAPS.** Which group would the models lean on if eGeMAPS were not offered? *Hint:* read the
+#    step tables of section 3.1 without the `egemaps` column: the lowest remaining cell in each row is the
+#    group the model could least do without among the seed's own groups.

@@ -14,27 +14,51 @@
 # ---
 
 # %% [markdown]
-# # 05 · Keras CNNs on AESDD mel spectrograms (seed 004), reproduced and then beaten
+# # 05 · Seed 004's Keras CNNs on AESDD: reproduced, then averaged
 #
-# **Purpose.** Seed 004 trained three small Keras CNNs on 3 s mel-spectrogram segments of AESDD (Greek
-# acted speech, 6 speakers, 5 emotions) and reported 64.12 % for its best model (Model3), averaged over
-# five random 80/20 splits of the recordings. This notebook
+# Seed 004 trained three small Keras CNNs on 3 s mel-spectrogram segments of AESDD (Greek acted speech,
+# 6 speakers, 5 emotions) and reported the segment accuracy of its best model (Model3), averaged over
+# five random 80/20 splits of the recordings. This chapter
 #
 # 1. **reproduces** the seed: its segmentation rule, the split by recording *before* segmenting (asserted),
 #    Model1/2/3 built by `serlib.keras_cnn`, 20 epochs of Adam with batch 64, but with **fixed seeds**
 #    (the seed's five splits were unseeded), and reports accuracy per **segment** (the seed's number) and
 #    per **recording** (test-time averaging of a recording's segment probabilities);
 # 2. runs what the seed could not show: pitch-shift augmentation that really runs (training recordings
-#    only, +-4 semitones = +-1/3 octave), SpecAugment, batch normalisation on standardised input, a
-#    learning-rate schedule and early stopping on a validation split of the *training* recordings;
-# 3. evaluates the improved recipe on two more protocols: **leave one speaker out** (the honest number) and
-#    **EmoBox's split** (stratified 25 % of recordings), beside EmoBox's published anchors;
+#    only, +-4 semitones = +-1/3 octave), SpecAugment, standardised input and a learning-rate schedule;
+#    then averages three Model3s trained with different seeds;
+# 3. evaluates the seed's recipe on two more protocols: **leave one speaker out** (the honest number for
+#    a new speaker) and **EmoBox's split** (a stratified quarter of the recordings), beside EmoBox's
+#    published anchors;
 # 4. shows learning curves, confusion matrices (the seed's recall and precision views), per-speaker
 #    accuracy and the training time per epoch on this CPU.
 #
-# By default the notebook loads the committed runs (`models/keras_aesdd/`: the test probabilities of every
-# run, their histories, and two trained models, which are re-evaluated on their test recordings).
-# `retrain=True` trains everything from scratch; on the demo corpus it always trains (a few epochs).
+# > **Decisions made after test numbers had been seen.** Every run is reported, but these recipes came
+# > after test numbers of the same protocol were known; their rows carry the selection `post-hoc` in
+# > `reports/results.csv` and never head a results table.
+# > 1. **The improved recipe** (section 4) was written from the training curves of a first, heavier
+# >    recipe, after that recipe's test number on the first repeat had been printed; the heavier recipe
+# >    itself was re-run with another batch-norm momentum after its first run.
+# > 2. **The Model3 ensemble** (section 4.1) was the last recipe tried on the seed's protocol, after the
+# >    single-model numbers and the improved recipe's first repeat had been seen; it was then also run on
+# >    EmoBox's split.
+# >
+# > Free of test-set influence: the seed's own recipes (Model1/2/3, 20 epochs, the last epoch kept) on
+# > every protocol, fixed before any run.
+#
+# **Learning goals.** After this chapter you can
+# * reproduce a published number whose splits were unseeded, and judge the agreement against its spread;
+# * split by recording *before* cutting segments, and score one prediction per recording;
+# * tell an augmentation that does not help from one that was not trained long enough;
+# * average models trained with different seeds, and compare random, leave-one-speaker-out and
+#   EmoBox protocols.
+#
+# **Run time.** Default profile (loads the committed runs in `models/keras_aesdd/`: the test probabilities
+# of every run, their histories, and one trained model, re-evaluated on its test recordings): about
+# half a minute on the project's two shared cores (measured with `python -m serlib run --only 05`).
+# Smoke profile (demo corpus, one repeat, one epoch): about 3 minutes. `-p retrain True` trains
+# everything from scratch: the training time recorded by the committed runs is printed in section 2 and
+# per experiment in section 7.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -187,6 +211,10 @@ if "wiener" not in segments and needs_wiener:
     segments["wiener"] = segments_of(features.aesdd_segment_mels, {"sr": 44100, "wiener": True},
                                      "Wiener-filtered mels")
 print(f"{len(facts)} runs in the store")
+if len(facts):
+    display(Markdown(f"**Retraining** (`retrain=True`): the {len(facts)} stored runs recorded "
+                     f"{facts['seconds'].sum() / 3600:.1f} hours of training ({facts['cpu_seconds'].sum() / 3600:.1f} "
+                     "CPU hours) with one TensorFlow thread on a shared machine."))
 
 # %% [markdown]
 # Which runs exist (an experiment with fewer runs than planned was cut by the compute budget):
@@ -257,12 +285,23 @@ if len(m3):
     gap = summary.loc["model3_seed", "segment_accuracy_mean"] - seed_m3["mean"]
     print(f"difference to the seed: {100 * gap:+.2f} points; within the seed's +-1 sd: "
           f"{abs(gap) <= seed_m3['std']}")
+    display(Markdown(
+        f"{len(m3)} seeded repeat(s) of the seed's own recipe give a segment accuracy of "
+        f"**{pm('model3_seed', 'segment_accuracy')} %** against the seed's published "
+        f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} % "
+        f"({'within' if abs(gap) <= seed_m3['std'] else 'outside'} one of the seed's standard deviations): "
+        f"{'the number reproduces' if abs(gap) <= seed_m3['std'] else 'the number does not reproduce'}. "
+        "The seed's spread came from five unseeded splits; ours from seeded splits and seeds. One prediction "
+        f"per recording gives **{pm('model3_seed', 'accuracy')} %**, "
+        f"{100 * (summary.loc['model3_seed', 'accuracy_mean'] - summary.loc['model3_seed', 'segment_accuracy_mean']):+.1f} "
+        "points against the segments: averaging a recording's segments is free, and it is the honest unit (the "
+        "seed counted segments, so a long recording weighed up to four times as much as a short one)."))
 
 # %% [markdown]
 # ### 3.1 The seed's ablations
 # The seed compared Model1, Model2 and Model3, and on Model1 a 5x5 kernel, dropout 0.3/0.7 and the Wiener
 # filter. Here each ablation is one run on the first repeat's split (compute budget), so compare it with
-# the same split's Model3 run (repeat 0 above), not with a 5-repeat mean; one test recording is 0.8 points.
+# the same split's Model3 run (repeat 0 above), not with a 5-repeat mean.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -281,15 +320,26 @@ for name, published in seed_published.items():
                  "segment acc (repeat 0)": round(part["segment_accuracy"].iloc[0], 4) if len(part) else "not run",
                  "recording acc (repeat 0)": round(part["accuracy"].iloc[0], 4) if len(part) else "not run",
                  "seed published (segments, %)": published})
-print(pd.DataFrame(rows).to_string(index=False))
+abl = pd.DataFrame(rows)
+print(abl.to_string(index=False))
+seg = {r["experiment"]: r["segment acc (repeat 0)"] for r in rows
+       if not isinstance(r["segment acc (repeat 0)"], str)}
+if {"model1_seed", "model2_seed", "model3_seed"} <= set(seg):
+    test0 = segments["plain"].take(exps["model3_seed"].splits[0][1])
+    n_rec = len(np.unique(test0.rec))
+    order = seg["model1_seed"] < seg["model2_seed"] < seg["model3_seed"]
+    found = [f"the seed's ordering Model1 < Model2 < Model3 {'reproduces' if order else 'does not reproduce'}"]
+    for name, what in (("model1_dropout03", "dropout 0.3"), ("model1_dropout07", "dropout 0.7"),
+                       ("model1_wiener", "the Wiener filter"), ("model1_kernel5", "the 5x5 kernel")):
+        if name in seg:
+            found.append(f"{what} {100 * (seg[name] - seg['model1_seed']):+.1f} points against Model1")
+    display(Markdown(
+        "On this one split " + "; ".join(found) + f" (segment accuracy). With {len(test0)} test segments "
+        f"from {n_rec} recordings (one recording is {100 / n_rec:.1f} points) a single split cannot settle "
+        "differences of a few points: read these as the seed's claims neither confirmed nor refuted unless "
+        "the difference is large."))
 
 # %% [markdown]
-# On this one split the seed's ordering Model1 < Model2 < Model3 reproduces, and so do two of its
-# findings on Model1: dropout 0.3 and 0.7 are both worse than 0.5, and the Wiener filter costs a little
-# (about 2 points per segment). The 5x5 kernel, which the seed found worse (48.63 %), is better than 3x3
-# here by about 4.6 points per segment; with 218 test segments from 121 recordings a single split cannot
-# settle a difference of that size, so the seed's claim is neither confirmed nor refuted.
-#
 # ## 4. What the seed could not show: the improved recipe
 # The recipe (`keras_cnn.IMPROVED_CONFIG`): the seed's Model3 unchanged, on input standardised with the
 # training segments' mean and standard deviation; pitch-shifted versions of the *training* recordings (+-4
@@ -299,14 +349,14 @@ print(pd.DataFrame(rows).to_string(index=False))
 # learning-rate decay over 25 epochs (the augmented input fits more slowly); the last epoch; and one
 # prediction per recording. The test recordings are those of section 3.
 #
-# **How it was chosen, honestly.** A first, heavier recipe was fixed in advance (`keras_cnn.HEAVY_CONFIG`:
-# batch normalisation, two frequency and two time masks, the same pitch shifts, 15 % of the training
-# recordings held out for early stopping). Its first run used Keras's default batch-norm momentum 0.99 and
-# its *validation* accuracy stayed at chance while the training accuracy rose (moving statistics that had
-# not converged in about 150 steps); with momentum 0.9 it trained, but ended at about 0.6 training accuracy
-# after 20 epochs: it underfits the compute budget. Both runs are kept (`heavy_aug_bn099`, `heavy_aug`,
-# section 4.2). The lighter recipe above was then written from those training curves; the heavy recipe's
-# test number had been printed by then, so the choice is not blind to the first repeat's test split.
+# **How it was chosen (post-hoc, see the box at the top).** A first, heavier recipe was fixed in advance
+# (`keras_cnn.HEAVY_CONFIG`: batch normalisation, two frequency and two time masks, the same pitch shifts,
+# a share of the training recordings held out for early stopping). Its first run used Keras's default
+# batch-norm momentum 0.99 and its *validation* accuracy stayed at chance while the training accuracy rose
+# (moving statistics that had not converged); with momentum 0.9 it trained, but under-fitted within its
+# epochs. Both runs are kept (`heavy_aug_bn099`, `heavy_aug`, section 4.2). The lighter recipe above was
+# then written from those training curves; the heavy recipe's test number had been printed by then, so
+# the choice is not blind to the first repeat's test split.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -319,12 +369,18 @@ same = m3[m3["split"].isin(imp["split"])]
 print(f"seed recipe on the same split(s) {sorted(imp['split'])}: segment accuracy "
       f"{100 * same['segment_accuracy'].mean():.1f} %, recording accuracy {100 * same['accuracy'].mean():.1f} %"
       if len(same) else "seed recipe: not run on these splits")
-if len(imp):
-    mean = summary.loc["improved", "accuracy_mean"]
-    WHO = "improved recipe"
-    verdict = ("met" if len(imp) == 5 and mean >= 0.70 else "not met" if mean < 0.70
-               else f"not shown: {len(imp)} of 5 repeats")
-    print(f"{WHO}, bar (recording-level mean >= 70 % over 5 seeded repeats): {verdict}")
+if len(imp) and len(same):
+    last_train = hist.sort_values("epoch").groupby(["experiment", "split"])["train_acc"].last()
+    train_acc = last_train.get("improved", pd.Series(dtype=float)).mean()
+    seed_train = last_train.get("model3_seed", pd.Series(dtype=float)).mean()
+    diff = summary.loc["improved", "accuracy_mean"] - same["accuracy"].mean()
+    display(Markdown(
+        f"On the same test recordings the improved recipe scores {100 * diff:+.1f} points (recording accuracy) "
+        f"against the seed's recipe, over {len(imp)} repeat(s). Its last-epoch training accuracy is "
+        f"{train_acc:.2f}, the seed recipe's {seed_train:.2f}: "
+        + ("the augmented recipe under-fits within its epochs, so this says augmentation did not help *in "
+           "this budget*, not that it cannot help." if train_acc < seed_train else
+           "both fit their training data alike, so the difference is not under-fitting.")))
 
 # %% [markdown]
 # ### 4.1 Model averaging: three Model3s per split
@@ -357,23 +413,24 @@ if len(ens):
     print(table_ens.round(4).to_string())
     print(f"ensemble of {keras_cnn.ENSEMBLE_SIZE} ({len(ens)} repeats): recording accuracy {pm(ENS, 'accuracy')} %, "
           f"UAR {pm(ENS, 'uar')} %, segment accuracy {pm(ENS, 'segment_accuracy')} %")
-    mean = summary.loc[ENS, "accuracy_mean"]
-    WHO = f"ensemble of {keras_cnn.ENSEMBLE_SIZE}"
-    verdict = ("met" if len(ens) == 5 and mean >= 0.70 else "not met" if mean < 0.70
-               else f"not shown: {len(ens)} of 5 repeats")
-    print(f"{WHO}, bar (recording-level mean >= 70 % over 5 seeded repeats): {verdict}")
+    member_values = table_ens[list(members)].to_numpy()
+    seed_single = table_ens["model3_seed"]
+    display(Markdown(
+        f"The {keras_cnn.ENSEMBLE_SIZE} Model3s of a repeat score {100 * member_values.min():.1f} to "
+        f"{100 * member_values.max():.1f} % alone ({100 * member_values.mean():.1f} % on average); averaging "
+        f"their probabilities gives **{pm(ENS, 'accuracy')} %** per recording over {len(ens)} repeat(s), "
+        f"{100 * (table_ens['ensemble'] - table_ens['member_mean']).mean():+.1f} points over the mean member, "
+        f"above the seed's single model on {int((table_ens['ensemble'] > seed_single).sum())} of {len(ens)} "
+        f"repeats and equal on {int((table_ens['ensemble'] == seed_single).sum())}. "
+        + ("The members err on different recordings, which is what averaging needs. "
+           if (table_ens["ensemble"] > table_ens["member_mean"]).mean() > 0.5 else "")
+        + "The spread over repeats "
+        f"({100 * summary.loc[ENS, 'accuracy_std']:.1f} points) is of the size of the gain, and this recipe "
+        "was the last one tried (box at the top): read it as an indication."))
 else:
     print("ensemble: its members are not all run yet")
 
 # %% [markdown]
-# The three Model3s of a repeat are individually no better than the seed's single run (their recording
-# accuracies range from 62.8 to 76.0 %, 67.5 % on average), but they err on different recordings:
-# averaging their probabilities lifts the recording accuracy to **71.6 +- 3.7 %** over the five repeats
-# (segment accuracy 67.0 +- 2.9 %), above the seed's single model on four of the five repeats and equal
-# on the fifth. This meets the bar of 70 % recording-level accuracy over five seeded repeats, with two
-# caveats printed above: the spread over repeats (3.7 points) is larger than the margin (1.6 points), and
-# the recipe was the last one tried, after test numbers of the others had been seen.
-#
 # ### 4.2 Ablations of the improved recipe
 # Each part removed (or, for class-balanced batches, added) in turn, one run on the first repeat's split,
 # compared with the full recipe's run on the same split. Single runs differ by a few points from seed noise
@@ -394,22 +451,22 @@ print(pd.DataFrame(rows).to_string(index=False))
 
 # %% [markdown]
 # ## 5. Two more protocols
-# **Leave one speaker out** (6 folds): the test speaker's voice is never heard in training, the honest
-# number for a new speaker. **EmoBox's split** (stratified 25 % of the recordings, seed 0; speakers shared)
-# makes our number comparable with EmoBox's published self-supervised models. Since the improved recipe did
-# not beat the seed's on the seed protocol (section 4), the compute went to the seed's recipe (Model3,
-# 20 epochs, one prediction per recording) on these protocols first; the improved recipe's runs follow if
-# the budget allowed. The Model3 ensemble of section 4.1, the best recipe on the seed protocol, was then run
-# on EmoBox's split; its leave-one-speaker-out members (12 more runs) did not fit this round's budget. The splits assert their disjointness (speakers, recordings) when they are made.
+# **Leave one speaker out** (one fold per speaker): the test speaker's voice is never heard in training,
+# the honest number for a new speaker. **EmoBox's split** (EmoBox's own list: a stratified quarter of the
+# recordings; speakers shared) makes our number comparable with EmoBox's published self-supervised models.
+# The compute went to the seed's recipe (Model3, 20 epochs, one prediction per recording) on these
+# protocols first. The Model3 ensemble of section 4.1 was then run on EmoBox's split (post-hoc, box at the
+# top); its leave-one-speaker-out members and the improved recipe's runs on these protocols were not
+# trained (compute). The splits assert their disjointness (speakers, recordings) when they are made.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for name, label in (("model3_loso", "seed recipe, leave one speaker out"),
-                    ("model3_emobox", "seed recipe, EmoBox 25 % split"),
+                    ("model3_emobox", "seed recipe, EmoBox split"),
                     (f"model3_loso_ensemble{keras_cnn.ENSEMBLE_SIZE}", "Model3 ensemble, leave one speaker out"),
-                    (f"model3_emobox_ensemble{keras_cnn.ENSEMBLE_SIZE}", "Model3 ensemble, EmoBox 25 % split"),
+                    (f"model3_emobox_ensemble{keras_cnn.ENSEMBLE_SIZE}", "Model3 ensemble, EmoBox split"),
                     ("improved_loso", "improved recipe, leave one speaker out"),
-                    ("improved_emobox", "improved recipe, EmoBox 25 % split")):
+                    ("improved_emobox", "improved recipe, EmoBox split")):
     part = metrics[metrics["experiment"] == name]
     n_splits = len(exps[ENSEMBLES.get(name, name)].splits)
     print(f"{label} ({len(part)} of {n_splits} splits): segment accuracy "
@@ -442,7 +499,7 @@ else:
 
 # %% [markdown]
 # Per-recording predictions (segment probabilities averaged per recording) of the leave-one-speaker-out
-# folds, saved with their class probabilities for the error analysis of notebook 07:
+# folds, saved with their class probabilities for the error analysis of chapter 08:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -571,53 +628,83 @@ print(pd.DataFrame(rows)[["protocol", "model", "metric", "mean", "std", "n", "so
 done_exps = set(metrics["experiment"])
 LOSO = "model3_loso" if "model3_loso" in done_exps else "improved_loso"
 EMOBOX = "model3_emobox" if "model3_emobox" in done_exps else "improved_emobox"
-lines = [f"* **Reproduction (seed protocol, Model3, 20 epochs):** segment accuracy "
+lines = [f"* **Reproduction (seed protocol, Model3, {exps['model3_seed'].config.epochs} epochs):** segment accuracy "
          f"{pm('model3_seed', 'segment_accuracy')} % (seed: "
          f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'])} %), recording accuracy "
          f"{pm('model3_seed', 'accuracy')} % ({len(metrics[metrics['experiment'] == 'model3_seed'])} seeded repeats).",
          f"* **Model3 ensemble of {keras_cnn.ENSEMBLE_SIZE} (same test recordings):** recording accuracy "
          f"{pm(ENS, 'accuracy')} %, segment accuracy {pm(ENS, 'segment_accuracy')} % "
-         f"({len(metrics[metrics['experiment'] == ENS])} of 5 seeded repeats).",
+         f"({len(metrics[metrics['experiment'] == ENS])} of {len(exps['model3_seed'].splits)} seeded repeats).",
          f"* **Improved recipe (same test recordings):** segment accuracy {pm('improved', 'segment_accuracy')} %, "
          f"recording accuracy {pm('improved', 'accuracy')} % "
-         f"({len(metrics[metrics['experiment'] == 'improved'])} of 5 seeded repeats).",
+         f"({len(metrics[metrics['experiment'] == 'improved'])} of {len(exps['improved'].splits)} seeded repeats).",
          f"* **Leave one speaker out ({LOSO}):** recording accuracy {pm(LOSO, 'accuracy')} %; "
          f"**EmoBox split ({EMOBOX}):** {pm(EMOBOX, 'accuracy')} % (anchors: {anchors}).",
          "* Runs not made here (compute budget): "
          + (", ".join(status.loc[status["runs"] < status["planned runs"], "experiment"]) or "none") + "."]
 display(Markdown("\n".join(lines)))
 
+# %%
+def mean_of(name, col="accuracy"):
+    return summary.loc[name, f"{col}_mean"] if name in summary.index else None
+
+
+meaning = []
+seed_acc, seed_seg = mean_of("model3_seed"), mean_of("model3_seed", "segment_accuracy")
+if seed_acc is not None:
+    meaning.append(f"* **Test-time averaging is free{', and it helps' if seed_acc > seed_seg else ''}:** one "
+                   f"prediction per recording changes the seed recipe's accuracy by "
+                   f"{100 * (seed_acc - seed_seg):+.1f} points against its segment accuracy.")
+if mean_of(ENS) is not None and seed_acc is not None:
+    meaning.append(f"* **Averaging three Model3s** adds {100 * (mean_of(ENS) - seed_acc):+.1f} points per "
+                   "recording over the seed's single model on the same test recordings (post-hoc: the last "
+                   "recipe tried). It costs three times the training, nothing else.")
+if mean_of("improved") is not None and seed_acc is not None:
+    d_imp = mean_of("improved") - m3[m3["split"].isin(imp["split"])]["accuracy"].mean()
+    meaning.append(f"* **Augmentation {'did not pay' if d_imp <= 0 else 'paid'} within its epochs:** the "
+                   f"improved recipe scores {100 * d_imp:+.1f} points against the seed's recipe on the same "
+                   "split(s) (section 4; post-hoc).")
+loso_acc = mean_of(LOSO)
+if loso_acc is not None and seed_acc is not None:
+    text = (f"* **Unseen speakers are {'harder' if loso_acc < seed_acc else 'not harder here'}:** leaving one "
+            f"speaker out gives {pm(LOSO, 'accuracy')} % per recording, {100 * (loso_acc - seed_acc):+.1f} points "
+            "against the random split that shares every speaker (and some utterances' second takes) between "
+            "training and test")
+    if len(loso):
+        text += (f"; per speaker from {100 * loso['accuracy'].min():.1f} to {100 * loso['accuracy'].max():.1f} %")
+    meaning.append(text + ".")
+if mean_of(EMOBOX) is not None:
+    anchor_rows = {m.replace(" (EmoBox)", ""): r["mean"] for (p_, m), r in published_05.items()
+                   if p_ == keras_cnn.EMOBOX_PROTOCOL}
+    above = [k for k, v in anchor_rows.items() if mean_of(EMOBOX) > v]
+    below = [k for k, v in anchor_rows.items() if mean_of(EMOBOX) <= v]
+    where = (f"below all of EmoBox's anchors ({', '.join(below)})" if not above else
+             f"above all of EmoBox's anchors ({', '.join(above)})" if not below else
+             f"above {', '.join(above)} and below {', '.join(below)} of EmoBox's anchors")
+    meaning.append(f"* **EmoBox's split** (speakers shared, a single split): the seed recipe's "
+                   f"{100 * mean_of(EMOBOX):.1f} % lies {where}, self-supervised models pre-trained on "
+                   "thousands of hours of speech.")
+if len(hist) and "model3_seed" in set(hist["experiment"]):
+    m3_epochs = hist[hist["experiment"] == "model3_seed"]
+    meaning.append(f"* **Cost:** an epoch of Model3 on the seed's protocol takes about "
+                   f"{m3_epochs['cpu_seconds'].mean():.0f} CPU seconds with one thread (section 7).")
+if meaning:
+    display(Markdown("\n".join(["**What this means.**", *meaning])))
+
 # %% [markdown]
-# **What the runs show** (the numbers are those printed above):
-#
-# * **The seed's number reproduces.** Five seeded repeats of the seed's own recipe give a segment accuracy
-#   within one standard deviation of its published 64.12 %. The seed's spread (5.7 points) came from five
-#   *unseeded* splits; ours, from seeded splits and seeds, is smaller but of the same order: with 121 test
-#   recordings one recording is 0.8 points, so single-split differences of a few points are noise.
-# * **Test-time averaging is free, and it helps.** Averaging a recording's
-#   segment probabilities gives one prediction per recording and lifts the accuracy by several points on
-#   every repeat, with a smaller spread. It is also the honest unit: the seed counted segments, so a long
-#   recording weighed up to four times as much as a short one.
-# * **Augmentation did not help within this compute budget.** Pitch shifting that really runs (+-4
-#   semitones, training recordings only) with SpecAugment and a cosine schedule left the model under-fitted
-#   after 25 epochs (training accuracy about 0.7, where the seed's recipe passes 0.9 in 20), and its
-#   first-repeat test accuracy is below the seed recipe's on the same split. The heavier first recipe (batch
-#   normalisation, more masking, early stopping on held-out training recordings) was worse still, and with
-#   Keras's default batch-norm momentum it predicted near chance. The seed's conclusion "augmentation did
-#   not help" therefore stands here too, but only for short training: augmented training needs more epochs
-#   than one CPU thread allowed (one repeat each; the other repeats and the ablations were not run).
-# * **The seed's ablations mostly reproduce** (one split each, section 3.1): Model1 < Model2 < Model3,
-#   dropout 0.5 beats 0.3 and 0.7, and the Wiener filter does not help; only the 5x5 kernel came out
-#   better here, within the noise of one split.
-# * **Averaging three independently trained Model3s works.** On the same test recordings it reaches
-#   71.6 +- 3.7 % per recording (section 4.1), about four points above the average single model, meeting the 70 % bar
-#   (narrowly, and with the caveats given there). It costs three times the training, nothing else.
-# * **Unseen speakers are harder.** Leave-one-speaker-out falls below the random-split numbers, with a wide
-#   spread over speakers (section 5), as notebook 01 predicted: the random split shares every speaker (and some utterances' second takes)
-#   between training and test. EmoBox's split, which also shares speakers (and trains on 75 % of the
-#   recordings), puts the small CNN (74.8 %; the three-model ensemble 75.5 %) above the wav2vec2-base anchor
-#   and below HuBERT-base and WavLM-large:
-#   a single split, so a few points either way are noise; the anchors are self-supervised models
-#   pre-trained on thousands of hours of speech.
-# * **Cost.** An epoch of Model3 on about 880 segments takes about 12-15 CPU seconds on this machine with
-#   one thread (section 7); wall time depended on the other jobs sharing the two cores.
+# ## Exercises
+# 1. **Segments or recordings?** Why does the seed's segment accuracy weigh long recordings more than
+#    short ones, and how does the per-recording score change that? *Expected answer:* a recording yields
+#    one to four segments, each counted once by the seed; averaging a recording's segment probabilities
+#    gives one vote per recording, and a wrong segment can be outvoted by its neighbours.
+# 2. **Does the ensemble win everywhere?** From the table of section 4.1, count the repeats where the
+#    ensemble beats its *best* member, not only their mean. *Hint:* `table_ens[list(members)].max(axis=1)`
+#    against `table_ens["ensemble"]`.
+# 3. **The hardest speaker.** In section 5, which speaker is hardest to recognise when unseen, and is the
+#    difference to the easiest one larger than the spread over the random repeats? *Hint:* compare the
+#    per-speaker range with the standard deviation of section 3.
+# 4. **Longer training for the augmented recipe.** Run `python -m serlib run --only 05 -p retrain True
+#    -p epochs 40` (every recipe for 40 epochs: hours on one thread; it replaces the committed runs in
+#    `models/keras_aesdd/`, which `git restore models/` brings back) and compare the improved recipe's
+#    training accuracy with the seed recipe's. *Expected answer:* the training accuracy rises towards the
+#    seed recipe's; whether the test accuracy then passes it is what the experiment decides.

@@ -14,6 +14,7 @@ from serlib import __version__
 EPILOG = """examples:
   python -m serlib run                       # all notebooks, real corpora if found, else demo
   python -m serlib run --profile smoke       # quick run on the synthetic demo corpus
+  python -m serlib run --profile class       # every chapter in minutes (RAVDESS is enough)
   python -m serlib run --only 02 -p n_jobs 2 # one notebook with a parameter
   python -m serlib audit ../shared/data/aesdd
   python -m serlib demo-data /tmp/demo
@@ -50,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the first failing notebook, naming it, its error and its failed copy.")
     run.add_argument("--only", nargs="+", metavar="NN",
                      help="notebook numbers or names to run (default: all)")
-    run.add_argument("--profile", default="full", choices=["full", "smoke"],
-                     help="full: real corpora where found; smoke: demo corpus, tiny settings")
+    run.add_argument("--profile", default="full", choices=["full", "smoke", "class"],
+                     help="full: real corpora where found; smoke: demo corpus, tiny settings; "
+                     "class: real corpora (RAVDESS alone is enough), quick settings")
     run.add_argument("-p", "--param", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
     run.add_argument("--output-dir", type=Path, help="where executed notebooks go")

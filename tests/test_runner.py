@@ -352,3 +352,43 @@ def test_a_data_root_that_was_asked_for_and_is_missing_stops_the_run(tmp_path, m
                             env={**os.environ, "SERLIB_DATA": str(missing)})
     assert result.returncode == 2
     assert "no corpus found" in result.stderr and str(missing) in result.stderr
+
+
+def test_a_chapter_needing_a_missing_corpus_is_skipped_with_a_message(project: Path, monkeypatch):
+    """A data root with RAVDESS alone (AESDD comes only on request): the AESDD chapter is
+    skipped, said so and listed with its reason; the RAVDESS chapters around it run."""
+    root = project / "data"
+    (root / "ravdess").mkdir(parents=True)
+    monkeypatch.setattr(runner.notebook, "choose_data",
+                        lambda *a, **k: runner.notebook.DataChoice(root, True))
+    for name in ("01_eda", "05_keras_cnn_aesdd", "06_cabg_ravdess"):
+        make_notebook(project / "notebooks" / f"{name}.ipynb", "print('ran')")
+    aesdd_before = (project / "notebooks" / "05_keras_cnn_aesdd.ipynb").read_bytes()
+    messages: list[str] = []
+    results = runner.run_notebooks(output_dir=project / "notebooks", build_dir=project / "build",
+                                   log=messages.append, progress=False, html=False,
+                                   profile="class")
+    assert [(r.notebook, r.skipped is None) for r in results] == [
+        ("01_eda.ipynb", True), ("05_keras_cnn_aesdd.ipynb", False), ("06_cabg_ravdess.ipynb", True)]
+    skipped = results[1]
+    assert "aesdd/" in skipped.skipped and skipped.html is None and skipped.seconds == 0
+    said = [m for m in messages if m.startswith("skipping 05_keras_cnn_aesdd.ipynb")]
+    assert said and "needs aesdd/" in said[0]
+    assert (project / "notebooks" / "05_keras_cnn_aesdd.ipynb").read_bytes() == aesdd_before
+    assert "ran" in (project / "notebooks" / "06_cabg_ravdess.ipynb").read_text()
+
+
+def test_chapter_corpora_follow_the_name_not_the_number():
+    assert runner.needed_corpora(Path("05_keras_cnn_aesdd.ipynb")) == ("aesdd",)
+    assert runner.needed_corpora(Path("09_keras_cnn_aesdd.ipynb")) == ("aesdd",)
+    for name in ("01_eda", "04_baselines", "06_cabg_ravdess", "07_beyond_the_seeds",
+                 "08_error_analysis"):
+        assert runner.needed_corpora(Path(f"{name}.ipynb")) == ("ravdess",)
+    both = runner.notebook.DataChoice(Path("/nowhere"), False)
+    assert runner.skip_reason(Path("05_keras_cnn_aesdd.ipynb"), both) is not None
+
+
+def test_class_profile_reaches_only_the_notebooks_that_declare_its_parameters(tmp_path: Path):
+    nb = make_notebook(tmp_path / "01_x.ipynb", "print(steps)")
+    assert runner.parameters_for(nb, "class") == {}  # declares none of n_jobs, grid, ...
+    assert "class" in runner.PROFILES and not runner.PROFILES["class"].get("use_demo")
