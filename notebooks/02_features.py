@@ -28,14 +28,14 @@
 # * what the inputs of the deep models look like (EmoCatcher's voice-activity-cut log-mel, AESDD's 3 s
 #   segments).
 #
-# **Run time** of this notebook with `python -m serlib run --only 02` on two CPU cores (first run, empty
-# feature cache; a second run reads the cache and takes about a third of that):
+# **Run time** of this notebook with `python -m serlib run --only 02`, measured with the runner on a shared
+# two-core machine (first run, empty feature cache; a second run reads the cache and takes under a minute):
 #
 # | profile | data | run time |
 # |---|---|---|
 # | `full` (default) | RAVDESS and AESDD | about 2 min |
-# | `class` (`--profile class`) | RAVDESS alone (the AESDD parts say they are skipped) | about 1.5 min |
-# | `smoke` (`--profile smoke`) | the synthetic demo corpus | about 30 s |
+# | `class` (`--profile class`) | RAVDESS alone (the AESDD parts say they are skipped) | about 2 min |
+# | `smoke` (`--profile smoke`) | the synthetic demo corpus | about 1 min |
 #
 # What the notebook produces, once, for the later notebooks:
 #

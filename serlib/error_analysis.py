@@ -18,7 +18,7 @@ from scipy.stats import binomtest
 def per_class_recall(pred: pd.DataFrame, classes: Sequence[str] | None = None) -> pd.Series:
     """Recall (share of each true class predicted correctly), in ``classes`` order.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     correct = pred["y_true"] == pred["y_pred"]
     recall = correct.groupby(pred["y_true"]).mean()
@@ -29,7 +29,7 @@ def confused_pairs(pred: pd.DataFrame, top: int = 5) -> pd.DataFrame:
     """The most frequent errors: true class, predicted class, count, and the share of the true
     class's recordings that went to that prediction.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     wrong = pred[pred["y_true"] != pred["y_pred"]]
     counts = wrong.groupby(["y_true", "y_pred"]).size().rename("errors").reset_index()
@@ -43,7 +43,7 @@ def accuracy_by(pred: pd.DataFrame, factor: str, n_boot: int = 1000, seed: int =
     """Accuracy per level of ``factor`` (intensity, gender, speaker, a duration bin, ...) with
     the number of recordings and a 95 % bootstrap interval.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     rows = []
     for level, group in pred.groupby(factor, observed=True):
@@ -71,7 +71,7 @@ def mcnemar(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> dict[str, f
     hypothesis (equal accuracy) each discordant recording is a fair coin: p is the two-sided
     binomial test of ``b`` out of ``b + c``.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     a, b_ = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
     if a.shape != b_.shape:
@@ -95,7 +95,7 @@ def calibration(pred: pd.DataFrame, n_bins: int = 10) -> tuple[pd.DataFrame, flo
     expected calibration error (ECE: the count-weighted mean gap between confidence and
     accuracy, 0 = perfectly calibrated).
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     probs, classes = probability_matrix(pred)
     confidence = probs.max(axis=1)
@@ -134,7 +134,7 @@ def protocol_gap(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFram
     over its random-split protocols, the mean over its speaker-independent protocols, and the
     gap in percentage points.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     ours = results[(results["source"] == "ours") & (results["metric"] == metric)].copy()
     ours["kind"] = ours["protocol"].map(PROTOCOL_KIND)
@@ -155,7 +155,7 @@ def paired_bootstrap_diff(correct_a: Sequence[bool], correct_b: Sequence[bool],
     """Accuracy difference A - B on the same recordings with a 95 % paired bootstrap interval
     (recordings resampled together for both models).
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     a = np.asarray(correct_a, dtype=float)
     b = np.asarray(correct_b, dtype=float)

@@ -80,7 +80,7 @@ def results_path(reports: Path) -> Path:
 def read_results(reports: Path) -> pd.DataFrame:
     """The results file as a DataFrame (empty, with the right columns, if there is none yet).
 
-    Used in: notebooks/07_error_analysis.ipynb, the README table.
+    Used in: notebooks/08_error_analysis.ipynb, the README table.
     """
     path = results_path(reports)
     if not path.is_file():
@@ -348,7 +348,7 @@ def save_predictions(artifacts: Path, corpus: str, protocol: str, model: str,
 def load_predictions(artifacts: Path) -> dict[tuple[str, str, str], pd.DataFrame]:
     """Every saved predictions table, keyed by (corpus, protocol, model).
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     found = {}
     for path in sorted((Path(artifacts) / "predictions").glob("*.parquet")):

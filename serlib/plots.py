@@ -281,7 +281,8 @@ def grouped_bars(table: pd.DataFrame, x: str, hue: str, value: str = "mean",
         values = part[value].to_numpy(dtype=float)
         yerr = None
         if err or has_ci:
-            spread = part[err].fillna(0).to_numpy(dtype=float) if err else np.zeros(len(xs))
+            spread = (part[err].fillna(0).to_numpy(dtype=float) if err
+                      else np.full(len(xs), np.nan))  # no error bar where nothing is known
             low, high = spread.copy(), spread.copy()
             if has_ci:
                 known = part["ci_low"].notna().to_numpy() & part["ci_high"].notna().to_numpy()
@@ -396,12 +397,12 @@ def results_overview(table: pd.DataFrame, corpus: str, ax: plt.Axes | None = Non
     With ``ax`` the panels fill that axes' place in its figure (its row of a grid of subplots
     is resized to the number of bars); without, a new figure. Returns the panels.
 
-    Used in: notebooks/07_error_analysis.ipynb (08_error_analysis).
+    Used in: notebooks/08_error_analysis.ipynb (08_error_analysis).
     """
     rows = table[table["corpus"] == corpus]
     protocols = _protocol_order(rows["protocol"])
     sizes = [int((rows["protocol"] == p).sum()) for p in protocols]
-    header, gap = 1.6, 1.7  # rows of room for the legend, and for each panel's title
+    header, gap = 0.6, 1.7  # rows of room for the legend, and for each panel's title
     heights = [n + gap for n in sizes]
     if ax is None:
         fig, ax = plt.subplots(figsize=(8.5, 0.24 * sum(heights) + 1.6))
@@ -482,7 +483,7 @@ def recall_heatmap(recall: pd.DataFrame, title: str = "", ax: plt.Axes | None = 
                    ) -> plt.Axes:
     """Heat map of per-class recall (rows: models, columns: classes), annotated in percent.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     ax = ax or plt.subplots(figsize=(1.0 * recall.shape[1] + 3, 0.5 * recall.shape[0] + 1.5))[1]
     sns.heatmap(recall * 100, annot=True, fmt=".0f", cmap="viridis", vmin=0, vmax=100, ax=ax,
@@ -504,7 +505,7 @@ def factor_accuracy(table: pd.DataFrame, factor: str, title: str = "",
     accuracy as a dashed line, and short tick labels (``7`` for speaker ``07``, every second
     one where they would not fit), so that a narrow panel stays readable.
 
-    Used in: notebooks/07_error_analysis.ipynb (08_error_analysis).
+    Used in: notebooks/08_error_analysis.ipynb (08_error_analysis).
     """
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     levels = [str(v) for v in table.index]
@@ -537,7 +538,7 @@ def reliability_diagram(table: pd.DataFrame, ece: float, title: str = "",
     """Accuracy against confidence per bin (from :func:`serlib.error_analysis.calibration`),
     with the diagonal of perfect calibration and the ECE in the title.
 
-    Used in: notebooks/07_error_analysis.ipynb.
+    Used in: notebooks/08_error_analysis.ipynb.
     """
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     ax.plot([0, 1], [0, 1], ls="--", color="0.5", label="perfectly calibrated")

@@ -36,7 +36,7 @@ def headline_table(results: pd.DataFrame, metric: str = "accuracy",
     transductive) beside every published row, and says how many of this study's
     configurations were measured on that protocol: the README's table.
 
-    Used in: notebooks/07_error_analysis.ipynb, the README.
+    Used in: notebooks/08_error_analysis.ipynb, the README.
     """
     rows = results[results["metric"] == metric].copy()
     tried = (rows[rows["source"] == "ours"].groupby(["corpus", "protocol"])["model"].nunique())
@@ -108,7 +108,7 @@ def write_readme_tables(reports: Path | None = None, readme: Path | None = None,
     demo runs) and into ``<reports>/README.md`` (titled DEMO for ``demo`` runs). Returns the
     headline markdown table.
 
-    Used in: python -m serlib run (after a real-data run), notebooks/07_error_analysis.ipynb.
+    Used in: python -m serlib run (after a real-data run), notebooks/08_error_analysis.ipynb.
     """
     reports = Path(reports) if reports else paths.reports_dir()
     readme = Path(readme) if readme else paths.project_root() / "README.md"

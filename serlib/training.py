@@ -744,7 +744,7 @@ def merge_results(*results: ProtocolResult) -> ProtocolResult:
     (runs of equal seed then sit next to each other: a group of ``2 * k`` holds seeds ``k``
     of each recipe). Raises ``ValueError`` for different protocols or unevaluated results.
 
-    Used in: notebooks/06_cabg_ravdess.ipynb.
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
     """
     if not results or any(not r.available for r in results):
         raise ValueError("merge_results needs evaluated results (re-evaluated checkpoints)")
@@ -786,7 +786,7 @@ def result_predictions(result: ProtocolResult, y: Sequence[int], speakers: Seque
     ``position``, ``speaker``, ``y_true``, ``y_pred``. The input of the results' intervals
     (:func:`serlib.evaluation.make_rows`).
 
-    Used in: notebooks/06_cabg_ravdess.ipynb.
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
     """
     y, speakers = np.asarray(y), np.asarray(speakers)
     parts = []
@@ -814,7 +814,7 @@ def ensemble_scores(result: ProtocolResult, y: Sequence[int], size: int) -> pd.D
     ``member_acc`` (mean accuracy of the members alone) and the ensemble's ``accuracy``,
     ``precision``, ``uar``, ``f1``.
 
-    Used in: notebooks/06_cabg_ravdess.ipynb.
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
     """
     from serlib import evaluation
 
@@ -840,7 +840,7 @@ def ensemble_summary(result: ProtocolResult, y: Sequence[int], size: int) -> pd.
     the ensembles of :func:`ensemble_scores` (accuracy and UAR). Rows are labelled for
     printing; an ensemble row is left out when no group is complete.
 
-    Used in: notebooks/06_cabg_ravdess.ipynb.
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
     """
     t = result.table()
     rows = {"single model, kept epoch": t["test_acc"],
@@ -864,7 +864,7 @@ def ensemble_curve(result: ProtocolResult, y: Sequence[int],
     accuracy of their members alone), ``accuracy`` and ``std`` (mean and population std of the
     ensembles' accuracy).
 
-    Used in: notebooks/06_cabg_ravdess.ipynb.
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
     """
     rows = []
     for size in sizes:

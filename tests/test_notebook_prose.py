@@ -25,8 +25,6 @@ TARGET = re.compile(r"\btargets?\b", re.IGNORECASE)
 BAR = re.compile(r"\bbars?\b", re.IGNORECASE)
 PLOT_BAR_BEFORE = ("error", "progress", "horizontal", "vertical", "stacked", "grouped")
 PLOT_BAR_AFTER = ("chart", "charts", "plot", "plots", "graph", "graphs")
-#: Chapters whose prose another person cleans; expected to pass once their files are clean.
-OTHER_OWNER = ("01", "02", "03", "04")
 
 
 def markdown_cells(source: Path) -> list[tuple[int, str]]:
@@ -57,9 +55,6 @@ def problems(source: Path) -> list[str]:
 
 
 def _param(source: Path):
-    if source.name[:2] in OTHER_OWNER:
-        owner = pytest.mark.xfail(strict=False, reason="cleaned by the 01-04 owner")
-        return pytest.param(source, id=source.stem, marks=owner)
     return pytest.param(source, id=source.stem)
 
 

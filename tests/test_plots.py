@@ -88,7 +88,8 @@ def test_results_overview_fills_a_given_axes_and_sizes_its_row():
 def test_single_splits_get_their_95_percent_interval():
     table = results_rows()
     errors = deep_plots.error_extents(table)
-    holdout = table.index[(table["protocol"] == "actor-holdout-22-24") & (table["source"] == "ours")][0]
+    ours = (table["protocol"] == "actor-holdout-22-24") & (table["source"] == "ours")
+    holdout = table.index[ours][0]
     assert errors[:, holdout] == pytest.approx([7.0, 8.0])  # 54 - 47, 62 - 54 (percent)
     folds = table.index[table["model"] == "emocatcher (seed 000)"][0]
     assert errors[:, folds] == pytest.approx([2.0, 2.0])  # std where there are folds

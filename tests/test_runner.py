@@ -359,8 +359,9 @@ def test_a_chapter_needing_a_missing_corpus_is_skipped_with_a_message(project: P
     skipped, said so and listed with its reason; the RAVDESS chapters around it run."""
     root = project / "data"
     (root / "ravdess").mkdir(parents=True)
+    monkeypatch.setenv(paths.REPORTS_ENV, str(project / "reports"))  # a real data root's reports
     monkeypatch.setattr(runner.notebook, "choose_data",
-                        lambda *a, **k: runner.notebook.DataChoice(root, True))
+                        lambda *a, **k: runner.notebook.DataChoice(root, False))
     for name in ("01_eda", "05_keras_cnn_aesdd", "06_cabg_ravdess"):
         make_notebook(project / "notebooks" / f"{name}.ipynb", "print('ran')")
     aesdd_before = (project / "notebooks" / "05_keras_cnn_aesdd.ipynb").read_bytes()
@@ -369,7 +370,8 @@ def test_a_chapter_needing_a_missing_corpus_is_skipped_with_a_message(project: P
                                    log=messages.append, progress=False, html=False,
                                    profile="class")
     assert [(r.notebook, r.skipped is None) for r in results] == [
-        ("01_eda.ipynb", True), ("05_keras_cnn_aesdd.ipynb", False), ("06_cabg_ravdess.ipynb", True)]
+        ("01_eda.ipynb", True), ("05_keras_cnn_aesdd.ipynb", False),
+        ("06_cabg_ravdess.ipynb", True)]
     skipped = results[1]
     assert "aesdd/" in skipped.skipped and skipped.html is None and skipped.seconds == 0
     said = [m for m in messages if m.startswith("skipping 05_keras_cnn_aesdd.ipynb")]
@@ -384,8 +386,10 @@ def test_chapter_corpora_follow_the_name_not_the_number():
     for name in ("01_eda", "04_baselines", "06_cabg_ravdess", "07_beyond_the_seeds",
                  "08_error_analysis"):
         assert runner.needed_corpora(Path(f"{name}.ipynb")) == ("ravdess",)
-    both = runner.notebook.DataChoice(Path("/nowhere"), False)
-    assert runner.skip_reason(Path("05_keras_cnn_aesdd.ipynb"), both) is not None
+    nowhere = runner.notebook.DataChoice(Path("/nowhere"), False)
+    assert "aesdd/" in runner.skip_reason(Path("05_keras_cnn_aesdd.ipynb"), nowhere)
+    demo = runner.notebook.DataChoice(Path("/nowhere"), True)  # the demo holds every layout
+    assert runner.skip_reason(Path("05_keras_cnn_aesdd.ipynb"), demo) is None
 
 
 def test_class_profile_reaches_only_the_notebooks_that_declare_its_parameters(tmp_path: Path):
