@@ -116,11 +116,16 @@ def test_seed_rows_and_protocols():
     lr = rows[(rows["model"] == "lr") & (rows["metric"] == "accuracy")]
     assert lr["mean"].item() == 0.422 and (rows["source"] == "seed").all()
     assert set(rows["protocol"]) == {"actor-holdout-22-24"}
-    actors = np.repeat(np.arange(1, 25), 10)
-    y = np.tile(np.arange(5), 48)
-    folds = baselines.protocol_folds(y, actors)
+    from serlib import corpora, protocols
+
+    fold = protocols.get_protocol("random-5fold").folds[0]  # every RAVDESS recording once
+    ids = [*fold.train, *fold.test]
+    table = pd.DataFrame([{"id": i, **corpora.parse_ravdess_name(i.split("/")[1])} for i in ids])
+    folds = baselines.protocol_folds(table)  # the committed fold lists, matched on the ids
     assert list(folds) == list(baselines.PROTOCOLS)
     assert [len(f) for f in folds.values()] == [5, 1, 6]
+    (train, test), = folds["actor-holdout-22-24"]
+    assert set(table["actor"].iloc[test]) == {22, 23, 24} and len(train) + len(test) == 1440
 
 
 def test_result_cache_reuses_and_keys_on_inputs(tmp_path):
