@@ -448,12 +448,17 @@ else:
     net_metrics, net_preds = seed001_nets.evaluate(seed001_nets.default_folder(), meta)
     net_summary = seed001_nets.summary(net_metrics)
     shown = net_summary.assign(**{c: (100 * net_summary[c]).round(1) for c in
-                                  ("accuracy", "accuracy_std", "uar", "uar_std", "published_accuracy")})
+                                  ("accuracy", "accuracy_std", "uar", "uar_std", "accuracy_seed_std",
+                                   "published_accuracy")})
     print(shown.to_string(index=False))
     for (protocol, model), part in net_metrics.groupby(["protocol", "model"], sort=False):
-        s = evaluation.summarize_folds(part[["accuracy", "uar", "f1"]].to_dict("records"))
+        per_fold = part.groupby("fold")[["accuracy", "uar", "f1"]].mean()  # seeds averaged within a fold
+        s = evaluation.summarize_folds(per_fold.to_dict("records"))
         pred = net_preds[(net_preds["protocol"] == protocol) & (net_preds["model"] == model)]
-        note = f"seed 001's recipe in PyTorch; {len(part)} of {len(protocols[protocol])} folds; epochs chosen on validation actors"
+        n_seeds = part["seed"].nunique()
+        note = (f"seed 001's recipe in PyTorch; {len(per_fold)} of {len(protocols[protocol])} folds, "
+                f"{n_seeds} seed{'s' if n_seeds > 1 else ''} each averaged within its fold; "
+                "epochs chosen on validation actors")
         net_rows += evaluation.make_rows("ravdess", protocol, f"torch-{model} (seed 001 recipe)", s,
                                          notebook="04", note=note, selection="validation", predictions=pred)
 

@@ -601,18 +601,26 @@ def evaluate(folder: Path | str, table: pd.DataFrame, protocols: Sequence[str] |
 
 
 def summary(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Per protocol and model: runs, mean and population std of accuracy and UAR over runs
-    (fractions), and seed 001's published test accuracy where it has one (actors 22-24)."""
+    """Per protocol and model (rows of :func:`evaluate`'s ``metrics``): ``runs``, ``folds``,
+    ``seeds``; ``accuracy``/``uar`` and ``accuracy_std``/``uar_std``, the mean and population
+    std over folds of each fold's value averaged over its seeds; ``accuracy_seed_std``, the
+    population std over seeds of each seed's mean accuracy over folds (NaN with one seed); and
+    seed 001's published test accuracy where it has one (actors 22-24). Fractions."""
     published = pd.read_csv(evaluation.published_path())
     published = published[(published["corpus"] == CORPUS) & (published["source"] == "seed")
                           & (published["metric"] == "accuracy")]
     seed_acc = {(p, m): v for p, m, v in published[["protocol", "model", "mean"]].to_numpy()}
     rows = []
     for (protocol, model), g in metrics.groupby(["protocol", "model"], sort=False):
+        per_fold = g.groupby("fold")[["accuracy", "uar"]].mean()
+        per_seed = g.groupby("seed")["accuracy"].mean()
         rows.append({"protocol": protocol, "model": model, "runs": len(g),
-                     "folds": g["fold"].nunique(), "accuracy": g["accuracy"].mean(),
-                     "accuracy_std": g["accuracy"].std(ddof=0), "uar": g["uar"].mean(),
-                     "uar_std": g["uar"].std(ddof=0),
+                     "folds": len(per_fold), "seeds": g["seed"].nunique(),
+                     "accuracy": per_fold["accuracy"].mean(),
+                     "accuracy_std": per_fold["accuracy"].std(ddof=0),
+                     "uar": per_fold["uar"].mean(), "uar_std": per_fold["uar"].std(ddof=0),
+                     "accuracy_seed_std": (per_seed.std(ddof=0) if len(per_seed) > 1
+                                           else float("nan")),
                      "published_accuracy": seed_acc.get((protocol, model), float("nan"))})
     return pd.DataFrame(rows)
 

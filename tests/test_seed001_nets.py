@@ -161,6 +161,18 @@ def test_stored_run_with_other_test_ids_fails_naming_it(tmp_path, monkeypatch):
         sn.evaluate(tmp_path, table)
 
 
+def test_summary_averages_seeds_within_folds_first():
+    metrics = pd.DataFrame({"protocol": "emobox-6fold", "model": "mlp",
+                            "fold": [1, 1, 2, 2], "seed": [0, 1, 0, 1],
+                            "accuracy": [0.4, 0.6, 0.2, 0.2], "uar": [0.4, 0.6, 0.2, 0.2]})
+    row = sn.summary(metrics).iloc[0]
+    assert (row["runs"], row["folds"], row["seeds"]) == (4, 2, 2)
+    assert row["accuracy"] == pytest.approx(0.35)
+    assert row["accuracy_std"] == pytest.approx(0.15)  # folds 0.5 and 0.2
+    assert row["accuracy_seed_std"] == pytest.approx(0.05)  # seeds 0.3 and 0.4
+    assert np.isnan(row["published_accuracy"])
+
+
 def test_command_line_help(capsys):
     with pytest.raises(SystemExit) as exit_:
         sn.main(["--help"])
