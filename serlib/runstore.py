@@ -116,3 +116,33 @@ def list_records(folder: Path | str) -> list[RunRecord]:
         except (RunStoreError, TypeError, json.JSONDecodeError):
             continue
     return records
+
+
+def run_seconds(folder: Path | str, record: RunRecord) -> float | None:
+    """Recorded single-thread training seconds of one stored run: ``select_seconds`` plus
+    ``refit_seconds`` where the record has them (runs that chose their epoch on validation data
+    and were refitted), else ``seconds_per_epoch`` times the epochs of its training log
+    (``<name>.csv``, one row per epoch). ``None`` when the record says nothing about time."""
+    extra = record.extra or {}
+    if "select_seconds" in extra or "refit_seconds" in extra:
+        return float(extra.get("select_seconds", 0.0)) + float(extra.get("refit_seconds", 0.0))
+    if record.seconds_per_epoch is None:
+        return None
+    log = Path(folder) / f"{record.name}.csv"
+    if not log.is_file():
+        return None
+    with log.open() as handle:
+        epochs = max(sum(1 for _ in handle) - 1, 0)
+    return float(record.seconds_per_epoch) * epochs
+
+
+def training_seconds(folder: Path | str) -> list[dict]:
+    """One dict per stored run with a record in ``folder``: ``name``, ``protocol``, ``model``,
+    ``recipe``, ``seconds`` (:func:`run_seconds`; runs without recorded times are left out)."""
+    rows = []
+    for record in list_records(folder):
+        seconds = run_seconds(folder, record)
+        if seconds is not None:
+            rows.append({"name": record.name, "protocol": record.protocol, "model": record.model,
+                         "recipe": record.recipe, "seconds": seconds})
+    return rows

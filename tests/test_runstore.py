@@ -49,3 +49,14 @@ def test_stored_run_with_wrong_ids_fails_naming_the_run(tmp_path):
                              variant="full", test_ids=ids[5:9])
     with pytest.raises(runstore.RunStoreError, match="p_full_fold1_seed0"):
         training.evaluate_runs([moved], inputs, y, tmp_path)
+
+
+def test_training_seconds_from_logs_and_refit_times(tmp_path):
+    ids = ["a", "b"]
+    runstore.write_record(tmp_path, _record(ids, name="p_log_fold1_seed0", seconds_per_epoch=2.5))
+    (tmp_path / "p_log_fold1_seed0.csv").write_text("epoch,lr\n1,0.1\n2,0.1\n3,0.1\n")
+    runstore.write_record(tmp_path, _record(ids, name="p_refit_fold1_seed0",
+                                            extra={"select_seconds": 10.0, "refit_seconds": 4.0}))
+    runstore.write_record(tmp_path, _record(ids, name="p_untimed_fold1_seed0"))
+    rows = {r["name"]: r["seconds"] for r in runstore.training_seconds(tmp_path)}
+    assert rows == {"p_log_fold1_seed0": 7.5, "p_refit_fold1_seed0": 14.0}
