@@ -67,6 +67,7 @@ print(notebook.versions())
 # Change these with papermill (`python -m serlib run --only 01 -p NAME VALUE`) or by hand.
 
 # %% tags=["parameters"]
+corpus: str = "ravdess"  # ravdess (with the AESDD parts), aesdd, emodb, or a corpus folder with a manifest.csv
 data_root: str = ""  # folder with ravdess/ and aesdd/; empty means $SERLIB_DATA or <project>/data
 use_demo: bool = False  # True: run on the synthetic demo corpus even if the real corpora exist
 smoke: bool = False  # True: quick run for the smoke tests (fewer examples)
@@ -78,19 +79,24 @@ trim_top_db: float = 30.0  # silence-trim threshold (dB below peak) of seed 003
 # %%
 # NBVAL_IGNORE_OUTPUT
 notebook.check_parameters(globals(), {  # every parameter checked before any work
-    "data_root": str, "use_demo": bool, "smoke": bool,
+    "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool,
     "example_actor": {"type": int, "range": (1, 24)}, "example_speaker": {"type": int, "range": (1, 6)},
     "playback_sr": {"type": int, "range": (4000, 48000)}, "trim_top_db": {"type": float, "range": (1, 120)}})
-data = notebook.choose_data(data_root, use_demo)
-display(Markdown(data.banner()))
-ravdess = data.load("ravdess")
-aesdd = data.load("aesdd") if data.has("aesdd") else None
-if aesdd is None:
-    display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
-                     "skipped (each says so). AESDD is sent by its authors on request: "
-                     "`python -m serlib download aesdd` says where to ask and where to put it."))
-loaded = [c for c in (ravdess, aesdd) if c is not None]
-reports = data.reports
+study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
+notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
+data, main = study.data, study.main
+display(Markdown(study.banner()))
+if study.is_default:
+    ravdess = main
+    aesdd = data.load("aesdd") if data.has("aesdd") else None
+    if aesdd is None:
+        display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
+                         "skipped (each says so). AESDD is sent by its authors on request: "
+                         "`python -m serlib download aesdd` says where to ask and where to put it."))
+else:
+    ravdess = aesdd = None
+loaded = [c for c in (ravdess, aesdd) if c is not None] if study.is_default else [main]
+reports = study.reports
 
 
 def skipped_without_aesdd(what: str) -> None:
@@ -120,9 +126,26 @@ for corpus in loaded:
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: RAVDESS's emotion-by-intensity table
 print(pd.crosstab(ravdess.table["emotion"], ravdess.table["intensity"], margins=True))
 
 # %%
+# other corpora only: the inventory of the corpus chosen by `corpus`
+print(pd.crosstab(main.table["emotion"], main.table["speaker"], margins=True))
+for column in dict.fromkeys([c for c in audit.audit_fields(main) if c not in ("emotion", "speaker")] + ["gender"]):
+    print()
+    print(audit.count_table(main.table, column))
+mapping = audit.label_mapping(main.table)
+if len(mapping):
+    print("\nemotion labels normalised (as written -> emotion):")
+    print(mapping.to_string(index=False))
+unknown = audit.unknown_labels(main)
+if len(unknown):
+    print(f"\nrecordings skipped for an unknown emotion label ({int(unknown['recordings'].sum())}):")
+    print(unknown.to_string())
+
+# %%
+# default corpus only: RAVDESS's neutral class
 per_emotion = ravdess.table["emotion"].value_counts()
 others = per_emotion.drop("neutral")
 display(Markdown(
@@ -135,6 +158,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: RAVDESS's actors, statements and repetitions
 per_actor = ravdess.table.groupby(["speaker", "gender"], observed=True).size().unstack(fill_value=0)
 print(per_actor.T.to_string())
 for column in ["gender", "statement", "repetition"]:
@@ -142,6 +166,7 @@ for column in ["gender", "statement", "repetition"]:
     print(audit.count_table(ravdess.table, column))
 
 # %%
+# default corpus only: RAVDESS's fully crossed design
 clips = ravdess.table.groupby("speaker").size()
 cells = ravdess.table.groupby(["speaker", "emotion", "intensity", "statement", "repetition"],
                               observed=True).size()
@@ -159,6 +184,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the AESDD inventory
 if aesdd is not None:
     print(pd.crosstab(aesdd.table["emotion"], aesdd.table["speaker"], margins=True))
     print()
@@ -194,12 +220,13 @@ for corpus in loaded:
         print(f"skipped {row.path.split('/')[-1]}: {row.reason}")
 
 # %%
-ORIGINAL_RATES = {"ravdess": 48000, "aesdd": 44100}  # the rates the corpora are distributed at
+ORIGINAL_RATES = {"ravdess": 48000, "aesdd": 44100, "emodb": 16000}  # the rates the corpora are distributed at
 lines, resampled = [], []
 for corpus in loaded:
     rates = sorted(int(r) for r in corpus.table["sample_rate"].unique())
-    original = ORIGINAL_RATES[corpus.name]
-    note = ("as distributed" if rates == [original] else
+    original = ORIGINAL_RATES.get(corpus.kind, max(rates))  # a manifest corpus: as stored
+    note = ("as distributed" if rates == [original] and corpus.kind in ORIGINAL_RATES else
+            "as listed in its manifest" if corpus.kind not in ORIGINAL_RATES else
             "generated by serlib, not a real recording" if data.is_demo else
             f"distributed at {original} Hz: resampled")
     lines.append(f"* **{corpus.name}**: stored at {' and '.join(f'{r} Hz' for r in rates)} ({note}); "
@@ -238,6 +265,7 @@ plots.save_figure(fig, reports, "01_durations_by_emotion")
 plt.show()
 
 # %%
+# default corpus only: what the durations mean for the seeds' inputs
 r = durations["ravdess"]
 text = [f"* **RAVDESS** clips last {r['min_s']:.1f} to {r['max_s']:.1f} s (median {r['median_s']:.1f} s), "
         "with silence before and after each sentence (section 4 shows how much). A fixed 3 s window from "
@@ -252,7 +280,16 @@ if aesdd is not None:
 display(Markdown("What this means for the later choices:\n\n" + "\n".join(text)))
 
 # %%
+# other corpora only: what the durations mean for fixed-size inputs
+d = durations[main.name]
+display(Markdown(
+    f"**{main.name}** recordings last {d['min_s']:.1f} to {d['max_s']:.1f} s (median {d['median_s']:.1f} s), a "
+    f"{d['max_s'] / d['min_s']:.1f}-fold range. The clip statistics of chapters 02-04 summarise every clip "
+    "whatever its length; a model with fixed-size inputs would have to crop, pad or segment."))
+
+# %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: seed 004's AESDD segments
 if aesdd is not None:
     n_segments = pd.Series([len(audio.aesdd_segment_starts(row.frames, row.sample_rate))
                             for row in aesdd.table.itertuples()])
@@ -305,15 +342,20 @@ def show_example(row, corpus_label):
     return fig
 
 
-table = ravdess.table
-picks = (table[(table["actor"] == example_actor) & (table["statement"] == 1)
-               & (table["repetition"] == 1)]
-         .sort_values("intensity", ascending=False).drop_duplicates("emotion")
-         .sort_values("emotion"))
+if study.is_default:
+    table = ravdess.table
+    picks = (table[(table["actor"] == example_actor) & (table["statement"] == 1)
+                   & (table["repetition"] == 1)]
+             .sort_values("intensity", ascending=False).drop_duplicates("emotion")
+             .sort_values("emotion"))
+else:  # another corpus: one clip per emotion of its first speaker (the first of each in file order)
+    table = main.table
+    picks = (table[table["speaker"] == sorted(table["speaker"].unique())[0]]
+             .drop_duplicates("emotion").sort_values("emotion"))
 if smoke:
     picks = picks.head(2)
 for i, row in enumerate(picks.itertuples()):
-    fig = show_example(row, "RAVDESS")
+    fig = show_example(row, "RAVDESS" if study.is_default else main.name.upper())
     if i == 0:
         plots.save_figure(fig, reports, "01_example_vad")
 
@@ -321,6 +363,7 @@ for i, row in enumerate(picks.itertuples()):
 # And the five AESDD emotions from one speaker:
 
 # %%
+# default corpus only: listening to AESDD
 if aesdd is not None:
     table = aesdd.table
     picks = (table[table["speaker"] == f"{example_speaker:02d}"].sort_values("utterance")
@@ -339,6 +382,7 @@ else:
 # same colour scale, so equal colours mean equal levels.
 
 # %%
+# default corpus only: RAVDESS's calm and sad
 table = ravdess.table
 pair = table[(table["actor"] == example_actor) & (table["statement"] == 1)
              & (table["repetition"] == 1) & (table["intensity"] == "strong")
@@ -369,12 +413,16 @@ def voice_measures(path):
             "level (dBFS)": float(librosa.amplitude_to_db(rms[-round(sr / 512):]).mean())}
 
 
-actor_clips = ravdess.table[(ravdess.table["actor"] == example_actor) & (ravdess.table["statement"] == 1)
-                            & (ravdess.table["repetition"] == 1)]
-actor_clips = (actor_clips.sort_values("intensity", ascending=False).drop_duplicates("emotion")
-               .sort_values("emotion"))
-voice = pd.DataFrame({row.emotion: voice_measures(row.path) for row in actor_clips.itertuples()}).T
-print(voice.round(1).to_string())
+if not study.is_default:
+    print(f"skipped on {study.name}: pitch and level of a RAVDESS actor's clips")
+    voice = pd.DataFrame()
+else:
+    actor_clips = ravdess.table[(ravdess.table["actor"] == example_actor) & (ravdess.table["statement"] == 1)
+                                & (ravdess.table["repetition"] == 1)]
+    actor_clips = (actor_clips.sort_values("intensity", ascending=False).drop_duplicates("emotion")
+                   .sort_values("emotion"))
+    voice = pd.DataFrame({row.emotion: voice_measures(row.path) for row in actor_clips.itertuples()}).T
+    print(voice.round(1).to_string())
 
 # %%
 if {"calm", "sad"} <= set(voice.index):
@@ -409,8 +457,23 @@ for corpus in loaded:
                  f"(*{counts.idxmax()}*); always guessing the largest class scores {counts.max() / counts.sum():.1%}.")
 display(Markdown("\n".join(lines)))
 
-# %% [markdown]
-# Two common summary metrics:
+# %%
+# other corpora only: the listeners' recognition rate (EMO-DB's human anchor)
+if "recognition" in main.table:
+    listeners = main.table.groupby("emotion", observed=True)[["recognition", "naturalness"]].mean()
+    listeners["recordings"] = main.table.groupby("emotion", observed=True).size()
+    display(Markdown(
+        f"**The listeners' anchor.** {main.name}'s own listening test (`erkennung.txt`) gives, per recording, the "
+        "share of its listeners who recognised the intended emotion and who found it natural. Mean recognition "
+        f"over the {len(main.table)} recordings: {main.table['recognition'].mean():.1%}; its unweighted mean over "
+        f"the emotions: {listeners['recognition'].mean():.1%}; the lowest rate of any recording here: "
+        f"{main.table['recognition'].min():.0%}, since the corpus's authors kept the recordings that listeners "
+        "recognised well and found natural: humans score high on this selection by construction. Chapter 04 "
+        "puts the models beside this number."))
+    print(listeners.round(3).to_string())
+else:
+    print(f"{main.name} has no listening test: no human anchor")
+
 #
 # * **WAR** (weighted average recall) weights each class's recall by its share of the test set; it is
 #   exactly the accuracy.
@@ -432,6 +495,7 @@ display(Markdown("\n".join(lines)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: RAVDESS's leakage table
 table = ravdess.table
 keys = {"same actor": ["speaker"], "same actor+sentence": ["speaker", "statement"],
         "twin (other repetition)": ["speaker", "emotion", "intensity", "statement"]}
@@ -448,6 +512,7 @@ print("share of test clips whose ... is also in training (mean over folds)")
 print(overlap.round(3))
 
 # %%
+# default corpus only: the RAVDESS leakage in words
 random_82 = overlap.loc["random 8:2 (seed 000)"]
 has_twins = ravdess.table["repetition"].nunique() > 1
 display(Markdown(
@@ -463,6 +528,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the AESDD leakage table
 if aesdd is not None:
     table = aesdd.table
     keys = {"same speaker": ["speaker"], "same utterance, other take": ["utterance_id"]}
@@ -475,6 +541,23 @@ if aesdd is not None:
                         for name, folds in compared.items()}).T.round(3))
 else:
     skipped_without_aesdd("the AESDD leakage table")
+
+# %%
+# other corpora only: the protocols of this corpus, and what their splits share
+study_protocols = study.protocols()
+keys = {"same speaker": ["speaker"]}
+if "text" in main.table:
+    keys |= {"same text": ["text"], "same speaker+text": ["speaker", "text"]}
+rows = []
+for name, p in study_protocols.items():
+    shared = train_test_overlap(main.table, list(p.splits), keys).mean()
+    rows.append({"protocol": name, "kind": p.kind, "folds": len(p.splits),
+                 "test clips per fold": round(float(np.mean([len(t) for _, t in p.splits])), 1),
+                 **shared.round(3).to_dict()})
+print(f"protocols of {main.name} (share of test clips whose ... is also in training, mean over folds):")
+print(pd.DataFrame(rows).to_string(index=False))
+for name, p in study_protocols.items():
+    print(f"* {name}: {p.description}")
 
 # %% [markdown]
 # **Protocols used in the later notebooks** (each number in the study names its protocol):
@@ -493,14 +576,19 @@ else:
 lines = [f"* {c.name}: {len(c.table)} recordings of {c.table['speaker'].nunique()} speakers, "
          f"{c.table['emotion'].nunique()} emotions, {c.table['duration'].min():.1f} to "
          f"{c.table['duration'].max():.1f} s; {len(c.skipped)} files could not be used." for c in loaded]
-if aesdd is None:
+if aesdd is None and study.is_default:
     lines.append("* AESDD was not in this data root: its parts were skipped.")
-lines += ["* Durations call for voice-activity detection (seed 000), fixed windows (seed 002) or 3 s "
-          "segments (AESDD, seed 004).",
-          "* *Calm* and *sad* are hard to tell apart by ear (section 4.1).",
-          f"* A random split shares every actor ({random_82['same actor']:.0%} of test clips have their actor "
-          "in training): numbers from such splits measure something easier than recognising emotion in a "
-          "new voice. The study reports speaker-independent protocols beside the seeds' random ones."]
+if not study.is_default:
+    lines += [f"* Protocols of {main.name}: " + "; ".join(f"`{n}` ({p.kind}, {len(p.splits)} folds)"
+                                                          for n, p in study_protocols.items()) + ".",
+              "* The sections written for RAVDESS, AESDD and the seeds were skipped, each with a message."]
+else:
+    lines += ["* Durations call for voice-activity detection (seed 000), fixed windows (seed 002) or 3 s "
+              "segments (AESDD, seed 004).",
+              "* *Calm* and *sad* are hard to tell apart by ear (section 4.1).",
+              f"* A random split shares every actor ({random_82['same actor']:.0%} of test clips have their actor "
+              "in training): numbers from such splits measure something easier than recognising emotion in a "
+              "new voice. The study reports speaker-independent protocols beside the seeds' random ones."]
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -66,6 +66,7 @@ print(notebook.versions())
 # ## Parameters
 
 # %% tags=["parameters"]
+corpus: str = "ravdess"  # ravdess (with the AESDD parts), aesdd, emodb, or a corpus folder with a manifest.csv
 data_root: str = ""  # folder with ravdess/ and aesdd/; empty means $SERLIB_DATA or <project>/data
 use_demo: bool = False  # True: run on the synthetic demo corpus even if the real corpora exist
 smoke: bool = False  # True: quick run for the smoke tests
@@ -80,22 +81,27 @@ aesdd_sr: int = 44100  # sample rate (Hz) of seed 004's AESDD segments (input 12
 # %%
 # NBVAL_IGNORE_OUTPUT
 notebook.check_parameters(globals(), {  # every parameter checked before any work
-    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int,
+    "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int,
     "clip_sr": {"type": int, "range": (8000, 48000)}, "clip_n_fft": {"type": int, "range": (64, 16384)},
     "clip_hop": {"type": int, "range": (16, 16384)}, "n_mfcc": {"type": int, "range": (1, 128)},
     "clip_stats": {"type": str, "choices": list(features.STATISTICS), "sep": ","},
     "aesdd_sr": {"type": int, "range": (8000, 48000)}})
-data = notebook.choose_data(data_root, use_demo)
-display(Markdown(data.banner()))
-ravdess = data.load("ravdess")
-aesdd = data.load("aesdd") if data.has("aesdd") else None
-if aesdd is None:
-    display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
-                     "skipped (each says so); the AESDD chapter needs them and is skipped too."))
-loaded = [c for c in (ravdess, aesdd) if c is not None]
+study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
+notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
+data, main = study.data, study.main
+display(Markdown(study.banner()))
+if study.is_default:
+    ravdess = main
+    aesdd = data.load("aesdd") if data.has("aesdd") else None
+    if aesdd is None:
+        display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
+                         "skipped (each says so); the AESDD chapter needs them and is skipped too."))
+else:
+    ravdess = aesdd = None
+loaded = [c for c in (ravdess, aesdd) if c is not None] if study.is_default else [main]
 frame_params = features.FrameParams(sr=clip_sr, n_fft=clip_n_fft, hop_length=clip_hop,
                                      n_mfcc=n_mfcc, stats=tuple(clip_stats.split(",")))
-reports, artifacts = data.reports, data.artifacts
+reports, artifacts = study.reports, study.artifacts
 
 # %% [markdown]
 # ## 1. Frame features of one clip
@@ -119,8 +125,9 @@ print(features.frame_settings_table())
 # * **spectral contrast** (7 bands, one per octave): peak-to-valley level per band, in dB (voiced vs noisy).
 
 # %%
-table = ravdess.table
-clip = table[(table["emotion"] == "angry") & (table["intensity"] == "strong")].iloc[0]
+table = main.table
+strong = (table["intensity"] == "strong") if "intensity" in table else True  # RAVDESS's strong intensity
+clip = table[(table["emotion"] == "angry") & strong].iloc[0] if (table["emotion"] == "angry").any() else table.iloc[0]
 y, sr = audio.load_audio(clip.path, sr=frame_params.sr)
 frames = features.frame_features(y, sr, frame_params)
 fig = plots.frame_feature_panel(frames, sr, frame_params.hop_length,
@@ -187,11 +194,11 @@ for corpus in loaded:
 # spread within each feature group, RAVDESS.
 
 # %%
-meta, X = features.load_table("ravdess", artifacts)
+meta, X = features.load_table(main.name, artifacts)
 assoc = analysis.emotion_association(X, meta["emotion"])
 fig, ax = plt.subplots(figsize=(7, 3.2))
 sns.boxplot(data=assoc, x="group", y="eta2", ax=ax, color="tab:green")
-ax.set(title="RAVDESS: variance explained by emotion, per feature", xlabel="feature group",
+ax.set(title=f"{'RAVDESS' if study.is_default else main.name}: variance explained by emotion, per feature", xlabel="feature group",
        ylabel="eta squared (share of variance)")
 plots.save_figure(fig, reports, "02_eta2_by_group")
 plt.show()
@@ -266,12 +273,14 @@ display(Markdown("\n".join(lines) + "\n\n" + (
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: EmoCatcher's inputs (RAVDESS)
 emo = features.extract(ravdess.table["path"], features.emocatcher_input_file, {},
                        n_jobs=n_jobs, desc="EmoCatcher inputs")
 print(emo.summary())
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: EmoCatcher's input lengths (RAVDESS)
 logmels = [v["logmel"] for v in emo.values if v is not None]
 print("mel bands:", sorted({m.shape[0] for m in logmels}))
 print("frames per clip after VAD:")
@@ -286,6 +295,7 @@ print(features.length_summary(logmels).to_string())
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: AESDD's 3 s segments (seed 004)
 if aesdd is not None:
     seg = features.extract(aesdd.table["path"], features.aesdd_segment_mels, {"sr": aesdd_sr},
                            n_jobs=n_jobs, desc="AESDD segments")
@@ -295,6 +305,7 @@ else:
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: AESDD's segment shapes (seed 004)
 if aesdd is not None:
     mels = [v["mels"] for v in seg.values if v is not None]
     print(f"{len(mels)} recordings -> {sum(m.shape[0] for m in mels)} segments")
@@ -304,6 +315,7 @@ else:
     print("skipped: no AESDD in this data root")
 
 # %%
+# default corpus only: the deep models' inputs (RAVDESS, AESDD)
 panels = 2 if mels else 1
 fig, axes = plt.subplots(1, panels, figsize=(6.6 * panels, 3.4), squeeze=False)
 example = logmels[0]
@@ -328,14 +340,15 @@ if mels and int(aesdd.table["sample_rate"].max()) < aesdd_sr:
 # ## Summary
 
 # %%
-n_values = tables["ravdess"].shape[1]
-lines = [f"* Seed 001's clip vectors ({', '.join(features.feature_groups(tables['ravdess'].columns))}; "
+n_values = tables[main.name].shape[1]
+lines = [f"* Seed 001's clip vectors ({', '.join(features.feature_groups(tables[main.name].columns))}; "
          f"{n_values} values per clip with these parameters) are saved for notebooks 03-04 under "
-         f"`{artifacts.name}/features/`.",
-         "* EmoCatcher's VAD-cut 64-mel sequences" + (" and AESDD's 3 s segments are" if mels else " are")
-         + " in the cache; the deep-model chapters load them through the same calls, without recomputing.",
-         f"* The features carry the speaker's identity {'at least as strongly as' if easier else 'next to'} "
-         "the emotion: evaluation must hold speakers out to measure emotion recognition in new voices."]
+         f"`{artifacts.name}/features/`."]
+if study.is_default:
+    lines.append("* EmoCatcher's VAD-cut 64-mel sequences" + (" and AESDD's 3 s segments are" if mels else " are")
+                 + " in the cache; the deep-model chapters load them through the same calls, without recomputing.")
+lines += [f"* The features carry the speaker's identity {'at least as strongly as' if easier else 'next to'} "
+          "the emotion: evaluation must hold speakers out to measure emotion recognition in new voices."]
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -73,6 +73,7 @@ print(notebook.versions(notebook.DEFAULT_PACKAGES + ("opensmile",)))
 # Change these with papermill (`python -m serlib run --only 03 -p NAME VALUE`) or by hand.
 
 # %% tags=["parameters"]
+corpus: str = "ravdess"  # ravdess, aesdd, emodb, or a corpus folder with a manifest.csv
 data_root: str = ""  # folder with ravdess/ and aesdd/; empty means $SERLIB_DATA or <project>/data
 use_demo: bool = False  # True: run on the synthetic demo corpus even if the real corpora exist
 smoke: bool = False  # True: quick run for the smoke tests (fewer folds and random splits)
@@ -85,14 +86,16 @@ random_splits: int = 10  # random 10 % validation splits drawn in section 2 to s
 # %%
 # NBVAL_IGNORE_OUTPUT
 notebook.check_parameters(globals(), {  # every parameter checked before any work
-    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
+    "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
     "n_val_folds": {"type": int, "range": (2, 21)}, "cv_seed": int,
     "random_splits": {"type": int, "range": (1, 1000)}})
-data = notebook.choose_data(data_root, use_demo)
-display(Markdown(data.banner()))
+study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
+notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
+data = study.data
+display(Markdown(study.banner()))
 if smoke:
     n_val_folds, random_splits = 3, 3
-reports, artifacts = data.reports, data.artifacts
+reports, artifacts = study.reports, study.artifacts
 models = baselines.MODELS
 memory = baselines.result_cache(use_cache)
 
@@ -104,7 +107,7 @@ memory = baselines.result_cache(use_cache)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-meta, X = features.load_table("ravdess", artifacts)
+meta, X = features.load_table(study.name, artifacts)
 meta, X, run = egemaps.with_egemaps(meta, X, n_jobs=n_jobs)
 print(run.summary())
 
@@ -116,10 +119,19 @@ print(run.summary())
 # NBVAL_CHECK_OUTPUT
 groups = features.feature_groups(X.columns)
 print("groups:", ", ".join(f"{g} {len(c)}" for g, c in groups.items()), f"(total {X.shape[1]})")
-y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
-((dev, test),) = protocols.fold_splits("actor-holdout-22-24", meta)  # committed fold list
-print(f"development: actors {actors[dev].min()}-{actors[dev].max()}, {len(dev)} clips; "
-      f"test: actors 22-24, {len(test)} clips (not used in this notebook)")
+if study.is_default:
+    y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
+    ((dev, test),) = protocols.fold_splits("actor-holdout-22-24", meta)  # committed fold list
+    print(f"development: actors {actors[dev].min()}-{actors[dev].max()}, {len(dev)} clips; "
+          f"test: actors 22-24, {len(test)} clips (not used in this notebook)")
+    dev_label, speaker_column = "actors 1-21", "actor"
+else:  # another corpus: an exploratory selection over all its speakers (chapter 04 does not use it)
+    y, actors = meta["emotion"].to_numpy(), meta["speaker"].astype(str).to_numpy()
+    dev = np.arange(len(meta))
+    n_val_folds = min(n_val_folds, len(set(actors)))
+    dev_label, speaker_column = f"all {len(set(actors))} speakers of {study.name}", "speaker"
+    print(f"development: all {len(set(actors))} speakers, {len(dev)} clips; no test part here: chapter 04 "
+          "tests with its own protocols and does not use this selection")
 X_dev, y_dev, actors_dev = X.iloc[dev], y[dev], actors[dev]
 
 # %% [markdown]
@@ -150,7 +162,7 @@ display(Markdown(f"A random tenth of the {len(dev)} development clips is {n_val}
 # %%
 # NBVAL_CHECK_OUTPUT
 cv = splits.group_kfold(actors_dev, y_dev, n_splits=n_val_folds, seed=cv_seed)
-print(splits.describe_splits(meta.iloc[dev].reset_index(drop=True), cv, group="actor")
+print(splits.describe_splits(meta.iloc[dev].reset_index(drop=True), cv, group=speaker_column)
       .to_string(index=False))
 
 # %% [markdown]
@@ -173,7 +185,7 @@ fig, ax = plt.subplots(figsize=(7, 3))
 np.random.seed(cv_seed)  # seaborn's jitter draws from numpy's global generator: the same figure every run
 sns.stripplot(data=schemes, x="accuracy", y="validation", hue="validation", size=7, ax=ax,
               legend=False)
-ax.set(title="LR, all groups, actors 1-21: validation accuracy by validation scheme",
+ax.set(title=f"LR, all groups, {dev_label}: validation accuracy by validation scheme",
        xlabel="validation accuracy", ylabel="")
 plots.save_figure(fig, reports, "03_validation_schemes")
 plt.show()
@@ -267,7 +279,7 @@ fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharey=True)
 for ax, m in zip(axes.flat, models, strict=True):
     e = elims[m]
     plots.elimination_path(e.path, e.candidates, selected=e.selected, ax=ax,
-                           title=f"{baselines.MODEL_LABELS[m]}: backward elimination (actors 1-21)")
+                           title=f"{baselines.MODEL_LABELS[m]}: backward elimination ({dev_label})")
 fig.tight_layout()
 plots.save_figure(fig, reports, "03_elimination_paths")
 plt.show()
@@ -279,8 +291,10 @@ display(Markdown(
     f"Note the error bars: the spread of accuracy across folds (different actors) is {spread:.3f} on "
     f"average (one std), while neighbouring subsets on the kept paths differ by {np.median(steps):.3f} "
     f"(median; {np.mean(steps < spread):.0%} of the steps are smaller than one std). Backward "
-    "elimination ranks subsets by such differences, so its choice is a mild preference; it is still made "
-    "without the test actors, which is what matters for an honest test."))
+    "elimination ranks subsets by such differences, so its choice is a mild preference; "
+    + ("it is still made without the test actors, which is what matters for an honest test." if study.is_default
+       else f"on {study.name} it saw every speaker, so it is a description of this corpus, not a choice for a "
+       "test.")))
 
 # %% [markdown]
 # ## 4. Selected subsets, ours and the seed's
@@ -310,7 +324,8 @@ selection = {m: {"groups": list(elims[m].selected), "score": round(elims[m].sele
                  "params": baselines.SELECTION_PARAMS[m], "n_val_folds": n_val_folds,
                  "cv_seed": cv_seed} for m in models}
 saved = baselines.save_selection(artifacts, selection)
-print("selection saved for notebook 04:", saved.relative_to(artifacts.parent))
+print("selection saved for notebook 04:" if study.is_default else
+      "selection saved (not used for chapter 04's tests on this corpus):", saved.relative_to(artifacts.parent))
 
 # %% [markdown]
 # How often each group survives, over the four models (1 = selected):
@@ -320,7 +335,7 @@ kept = pd.DataFrame({baselines.MODEL_LABELS[m]: [int(g in elims[m].selected) for
                      for m in models}, index=list(groups))
 fig, ax = plt.subplots(figsize=(6, 3.2))
 sns.heatmap(kept.T, annot=True, cbar=False, cmap="Blues", vmin=0, vmax=1, ax=ax, linewidths=0.5)
-ax.set(title="Selected feature groups per model (grouped CV, actors 1-21)", xlabel="feature group",
+ax.set(title=f"Selected feature groups per model (grouped CV, {dev_label})", xlabel="feature group",
        ylabel="model")
 plots.save_figure(fig, reports, "03_selected_groups")
 plt.show()
@@ -332,13 +347,16 @@ plt.show()
 always = [g for g in groups if all(g in elims[m].selected for m in models)]
 gain = selection_table["val acc"] - selection_table["seed's subset val acc"]
 display(Markdown("\n".join([
-    f"* Scores come from **speaker-grouped cross-validation over the development actors** ({n_val_folds} "
+    f"* Scores come from **speaker-grouped cross-validation over the development "
+    f"{'actors' if study.is_default else 'speakers'}** ({n_val_folds} "
     f"folds; section 2: a random split shares voices with training; it scored {rand['mean']:.3f} against "
     f"{grouped['mean']:.3f}, from one split to the next between {rand['min']:.3f} and {rand['max']:.3f}).",
     "* Groups every model kept: " + (", ".join(f"`{g}`" for g in always) if always else "none") + "; "
     f"our subsets score {gain.min():.3f} to {gain.max():.3f} above the seed's own subsets on the same folds.",
     "* The selected subsets (section 4) are handed to notebook 04 through the artifacts folder; there each "
-    "model is tuned on the development actors and tested **once** on actors 22-24.",
+    "model is tuned on the development actors and tested **once** on actors 22-24." if study.is_default else
+    f"* On {study.name} this selection saw every speaker, so chapter 04 does **not** use it for a test: it "
+    "tests fixed feature sets (all groups, eGeMAPS) tuned inside each training part.",
     f"* Neighbouring subsets differ by {np.median(steps):.3f} (median) next to a spread of {spread:.3f} "
     "across folds (section 3.2): the selection is a mild preference, not a strong finding."])))
 

@@ -71,6 +71,7 @@ print(notebook.versions(notebook.DEFAULT_PACKAGES + ("opensmile",)))
 # Change these with papermill (`python -m serlib run --only 04 -p NAME VALUE`) or by hand.
 
 # %% tags=["parameters"]
+corpus: str = "ravdess"  # ravdess, aesdd, emodb, or a corpus folder with a manifest.csv
 data_root: str = ""  # folder with ravdess/ and aesdd/; empty means $SERLIB_DATA or <project>/data
 use_demo: bool = False  # True: run on the synthetic demo corpus even if the real corpora exist
 smoke: bool = False  # True: quick run for the smoke tests (small grids, fewer folds)
@@ -83,15 +84,17 @@ grid: str = "full"  # hyper-parameter grids: full, or small (a few values each, 
 # %%
 # NBVAL_IGNORE_OUTPUT
 notebook.check_parameters(globals(), {  # every parameter checked before any work
-    "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
+    "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
     "n_val_folds": {"type": int, "range": (2, 21)}, "cv_seed": int,
     "grid": {"type": str, "choices": ["full", "small"]}})
-data = notebook.choose_data(data_root, use_demo)
-display(Markdown(data.banner()))
+study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
+notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
+data = study.data
+display(Markdown(study.banner()))
 grids = baselines.SMOKE_GRIDS if smoke or grid == "small" else baselines.PARAM_GRIDS
 if smoke:
     n_val_folds = 3
-reports, artifacts = data.reports, data.artifacts
+reports, artifacts = study.reports, study.artifacts
 models = baselines.MODELS
 memory = baselines.result_cache(use_cache)
 
@@ -102,7 +105,7 @@ memory = baselines.result_cache(use_cache)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-meta, X = features.load_table("ravdess", artifacts)
+meta, X = features.load_table(study.name, artifacts)
 meta, X, run = egemaps.with_egemaps(meta, X, n_jobs=n_jobs)
 print(run.summary())
 
@@ -116,14 +119,23 @@ print(run.summary())
 # %%
 # NBVAL_CHECK_OUTPUT
 groups = features.feature_groups(X.columns)
-y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
 labels = list(dict.fromkeys(meta["emotion"]))
-selection = baselines.load_selection(artifacts)
-feature_sets = {
-    "selected": {m: tuple(selection[m]["groups"]) for m in models},
-    "seed-subset": dict(baselines.SEED001_SUBSETS),
-    "egemaps": {m: ("egemaps",) for m in models},
-}
+if study.is_default:
+    y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
+    selection = baselines.load_selection(artifacts)
+    feature_sets = {
+        "selected": {m: tuple(selection[m]["groups"]) for m in models},
+        "seed-subset": dict(baselines.SEED001_SUBSETS),
+        "egemaps": {m: ("egemaps",) for m in models},
+    }
+else:  # chapter 03's selection saw every speaker of this corpus: fixed feature sets instead
+    y, actors = meta["emotion"].to_numpy(), meta["speaker"].astype(str).to_numpy()
+    labels = [e for e in study.main.emotions if e in set(y)]
+    feature_sets = {
+        "all-groups": {m: tuple(groups) for m in models},
+        "seed-subset": dict(baselines.SEED001_SUBSETS),
+        "egemaps": {m: ("egemaps",) for m in models},
+    }
 print(pd.DataFrame({fs: {baselines.MODEL_LABELS[m]: baselines.subset_name(s[m]) for m in models}
                     for fs, s in feature_sets.items()}).to_string())
 
@@ -133,12 +145,16 @@ print(pd.DataFrame({fs: {baselines.MODEL_LABELS[m]: baselines.subset_name(s[m]) 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-protocols = baselines.protocol_folds(meta)  # committed fold lists (serlib.protocols)
+if study.is_default:
+    protocols = baselines.protocol_folds(meta)  # committed fold lists (serlib.protocols)
+else:  # EmoBox's folds where published, else leave one speaker out or speaker-grouped k-fold
+    protocols = {name: list(p.splits) for name, p in study.protocols(seed=cv_seed).items()}
 overview = []
 for name, folds in protocols.items():
-    d = splits.describe_splits(meta, folds, group="actor")
+    d = splits.describe_splits(meta, folds, group="actor" if study.is_default else "speaker")
     overview.append({"protocol": name, "folds": len(folds), "test clips per fold": int(d["n_test"].mean()),
-                     "shared speakers per fold": int(d["shared_actors"].max())})
+                     "shared speakers per fold": int(d["shared_actors" if study.is_default
+                                                       else "shared_speakers"].max())})
 print(pd.DataFrame(overview).to_string(index=False))
 
 # %% [markdown]
@@ -155,6 +171,7 @@ print(pd.DataFrame({m: {k: str(v) for k, v in grids[m].items()} for m in models}
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: tuning on actors 1-21
 holdouts = {}
 tune_and_test = memory.cache(baselines.tune_and_test, ignore=["n_jobs"])
 for fs, subsets in feature_sets.items():
@@ -169,6 +186,7 @@ for fs, subsets in feature_sets.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the tuning table of actors 1-21
 tuning = pd.DataFrame([{"features": fs, "model": baselines.MODEL_LABELS[m],
                         "best params": ", ".join(f"{k} {v}" for k, v in h.tuned.best_params.items()),
                         "val acc": f"{h.tuned.best_score:.3f} +- {h.tuned.best_std:.3f}"}
@@ -180,6 +198,7 @@ print(tuning.to_string(index=False))
 # two-parameter grids of the RBF SVM and the MLP.
 
 # %%
+# default corpus only: the validation curves on actors 1-21
 fig, axes = plt.subplots(2, 2, figsize=(13, 8))
 for ax, m in zip(axes[0], ["lr", "svm-linear"], strict=True):
     res = holdouts["selected", m].tuned.results
@@ -195,10 +214,133 @@ fig.tight_layout()
 plots.save_figure(fig, reports, "04_grid_search")
 plt.show()
 
+# %%
+# other corpora only: every model and feature set tuned inside each training part, on each protocol
+display(Markdown(
+    f"**{study.name}: tuned inside every fold.** Each model and feature set is tuned by grid search on the "
+    "training part of each fold alone (speaker-grouped folds of its training speakers, `baselines.tune_per_fold`), "
+    "refitted there and tested once on the fold's test part. Feature sets: all groups, seed 001's published "
+    "subset per model (fixed on RAVDESS, before these runs) and eGeMAPS alone; chapter 03's selection is not "
+    "used, because on this corpus it saw every speaker. Protocols: " + "; ".join(
+        f"`{n}` ({p.kind}: {p.description})" for n, p in study.protocols(seed=cv_seed).items()) + "."))
+tuned_runs = {}
+tune = memory.cache(baselines.tune_per_fold, ignore=["n_jobs"])
+for fs, subsets in feature_sets.items():
+    for m in models:
+        cols = baselines.columns_of(groups, subsets[m])
+        for name, folds in protocols.items():
+            tuned_runs[fs, m, name] = tune(m, X[cols], y, actors, folds, grid=grids[m],
+                                           n_splits=n_val_folds, seed=cv_seed, n_jobs=n_jobs)
+    print(f"{fs}: tuned and tested on {', '.join(protocols)}")
+
+# %%
+# other corpora only: accuracy and UAR per protocol, with the listeners beside them
+def tested_predictions(r) -> pd.DataFrame:
+    """The clips a protocol tests, as evaluation.make_rows wants them (one replicate)."""
+    tested = pd.notna(r.y_pred)
+    return pd.DataFrame({"speaker": actors[tested], "y_true": y[tested], "y_pred": r.y_pred[tested].astype(str),
+                         "replicate": 0})
+
+
+def human_summary(folds) -> pd.DataFrame:
+    """The listeners' recognition rate on each fold's test clips: accuracy (their mean) and UAR
+    (the mean over emotions), summarised over folds like a model's."""
+    per_fold = []
+    for _, test in folds:
+        part = study.main.table.iloc[test]
+        per_fold.append({"accuracy": float(part["recognition"].mean()),
+                         "uar": float(part.groupby("emotion", observed=True)["recognition"].mean().mean())})
+    return evaluation.summarize_folds(per_fold)
+
+
+has_listeners = "recognition" in study.main.table
+other_rows, shown_rows = [], []
+for (fs, m, p), r in tuned_runs.items():
+    settings = pd.Series([", ".join(f"{k} {v}" for k, v in q.items()) for q in r.params]).value_counts()
+    note = (f"features {baselines.subset_name(feature_sets[fs][m])}; tuned inside each training part "
+            f"({n_val_folds} speaker-grouped folds at most); settings per fold: "
+            + "; ".join(f"{k} ({v}x)" for k, v in settings.items()))
+    model_name = m + ("" if fs == "all-groups" else f"-{fs}")
+    rows = evaluation.make_rows(study.name, p, model_name, r.summary, notebook="04", note=note,
+                                selection="validation", predictions=tested_predictions(r))
+    other_rows += rows
+    acc, uar = (next(x for x in rows if x["metric"] == k) for k in ("accuracy", "uar"))
+    shown_rows.append({"protocol": p, "features": fs, "model": baselines.MODEL_LABELS[m],
+                       "val acc (mean over folds)": round(float(np.mean(r.val_scores)), 3),
+                       "accuracy": f"{acc['mean']:.3f} +- {acc['std']:.3f}",
+                       "acc 95% interval": f"{acc['ci_low']:.3f}-{acc['ci_high']:.3f}",
+                       "UAR": f"{uar['mean']:.3f} +- {uar['std']:.3f}",
+                       "UAR 95% interval": f"{uar['ci_low']:.3f}-{uar['ci_high']:.3f}"})
+if has_listeners:
+    for p, folds in protocols.items():
+        h = human_summary(folds)
+        other_rows += evaluation.make_rows(
+            study.name, p, "human-listeners", h, source="anchor", selection="published", notebook="04",
+            note=f"{study.name}'s listening test (erkennung.txt): share of listeners who recognised the intended "
+                 "emotion, averaged over each fold's test recordings (UAR: over emotions); the corpus kept "
+                 "recordings that listeners recognised well")
+        shown_rows.append({"protocol": p, "features": "", "model": "human listeners (published)",
+                           "val acc (mean over folds)": float("nan"),
+                           "accuracy": f"{h.loc['accuracy', 'mean']:.3f} +- {h.loc['accuracy', 'std']:.3f}",
+                           "acc 95% interval": "", "UAR": f"{h.loc['uar', 'mean']:.3f} +- {h.loc['uar', 'std']:.3f}",
+                           "UAR 95% interval": ""})
+other_table = pd.DataFrame(shown_rows)
+print(f"{study.name}: accuracy and UAR, mean +- std over folds; 95 % intervals from the tested clips "
+      "(speaker bootstrap, or binomial where a protocol's folds share speakers; see evaluation.make_rows)")
+for p, part in other_table.groupby("protocol", sort=False):
+    print(f"\n== {p} ({study.protocols(seed=cv_seed)[p].kind})")
+    print(part.drop(columns="protocol").to_string(index=False))
+
+# %%
+# other corpora only: the figure
+long_other = pd.DataFrame([{"model": baselines.MODEL_LABELS[m], "features": fs, "protocol": p,
+                            "mean": r.summary.loc["accuracy", "mean"], "std": r.summary.loc["accuracy", "std"]}
+                           for (fs, m, p), r in tuned_runs.items()])
+fig, axes = plt.subplots(1, len(protocols), figsize=(7.5 * len(protocols), 4), squeeze=False)
+for ax, p in zip(axes[0], protocols, strict=True):
+    plots.grouped_bars(long_other[long_other["protocol"] == p], x="model", hue="features",
+                       chance=1 / len(labels), ax=ax, ylabel="accuracy (+- std over folds)",
+                       title=f"{study.name} {p}: tuned inside each training part")
+    if has_listeners:
+        ax.axhline(human_summary(protocols[p]).loc["accuracy", "mean"], color="black", ls=":",
+                   label="human listeners")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_ylim(0, 1)
+fig.tight_layout()
+plots.save_figure(fig, reports, "04_models_by_protocol")
+plt.show()
+
+# %%
+# other corpora only: the best configuration by validation, and where it errs
+best_key = max(((fs, m) for fs, m, _ in tuned_runs),
+               key=lambda k: np.mean([np.mean(tuned_runs[k[0], k[1], p].val_scores) for p in protocols]))
+print(f"best by validation (mean inner validation accuracy over every fold of every protocol): "
+      f"{baselines.MODEL_LABELS[best_key[1]]} on {best_key[0]} features")
+independent = [p for p, q in study.protocols(seed=cv_seed).items() if q.kind == "speaker-independent"]
+shown_protocol = independent[0] if independent else next(iter(protocols))
+pooled = tuned_runs[best_key[0], best_key[1], shown_protocol].y_pred
+tested = pd.notna(pooled)
+fig = plots.confusion_pair(y[tested], pooled[tested].astype(str), labels,
+                           title=f"{baselines.MODEL_LABELS[best_key[1]]} ({best_key[0]}): {study.name} "
+                                 f"{shown_protocol} pooled ({int(tested.sum())} clips)")
+plots.save_figure(fig, reports, "04_confusion_best")
+plt.show()
+print(baselines.per_class_report(y[tested], pooled[tested].astype(str), labels)[["recall", "f1", "support"]]
+      .round(2).to_string())
+
+# %%
+# other corpora only: the results file
+table = evaluation.upsert_results(reports, other_rows)
+print(f"{len(other_rows)} rows of {study.name} written to the results.csv of its reports folder"
+      + (f" (python -m serlib run --corpus {study.name} upserts them into reports/results.csv)"
+         if study.registered else " (a manifest corpus's rows stay there)")
+      + f"; that file now has {len(table)} rows")
+
 # %% [markdown]
 # ## 3. One test on actors 22-24, beside the seed's published numbers
 
 # %%
+# default corpus only: the test on actors 22-24
 ((dev_idx, test_idx),) = protocols["actor-holdout-22-24"]
 n_test = len(test_idx)
 display(Markdown(
@@ -210,6 +352,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the test table of actors 22-24
 rows = []
 for (fs, m), h in holdouts.items():
     seed_acc = baselines.SEED001_PUBLISHED[m]["accuracy"]
@@ -226,6 +369,7 @@ for name in ("cnn-1d", "cnn-2d"):
     print(f"seed's published {name} (not reproduced here):", baselines.SEED001_PUBLISHED[name])
 
 # %%
+# default corpus only: the figure of actors 22-24 against the seed
 def with_interval(acc: float, n: int) -> dict:
     """A single split's accuracy with its 95 % (Wilson) interval, for the error bars."""
     low, high = evaluation.wilson_interval(acc, n)
@@ -246,6 +390,7 @@ plots.save_figure(fig, reports, "04_test_vs_seed")
 plt.show()
 
 # %%
+# default corpus only: the comparison with seed 001's published numbers
 beats = test_table.pivot(index="model", columns="features", values="beats seed")
 acc_of = test_table.pivot(index="model", columns="features", values="accuracy")
 rate = max(sf.info(path).samplerate for path in meta["path"].iloc[::max(1, len(meta) // 40)])
@@ -276,6 +421,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: per-class results on actors 22-24
 per_class = pd.concat({baselines.MODEL_LABELS[m]: baselines.per_class_report(
     holdouts["selected", m].y_true, holdouts["selected", m].y_pred, labels)[["recall", "f1"]]
     for m in models}, axis=1).round(2)
@@ -292,6 +438,7 @@ print(per_class.to_string())
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: the three RAVDESS protocols
 runs = {}
 evaluate = memory.cache(baselines.evaluate_protocol)
 for (fs, m), h in holdouts.items():
@@ -307,6 +454,7 @@ print(len(runs), "evaluations")
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the RAVDESS protocol table
 rows = []
 for fs, m in holdouts:
     acc = {p: runs[fs, m, p].summary.loc["accuracy"] for p in protocols}
@@ -319,6 +467,7 @@ protocol_table = pd.DataFrame(rows)
 print(protocol_table.to_string(index=False))
 
 # %%
+# default corpus only: the RAVDESS protocol figure
 def interval(r, p: str) -> dict:
     """The 95 % (Wilson) interval of a single-split protocol, where a std over folds is missing."""
     if len(protocols[p]) > 1:
@@ -348,6 +497,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the RAVDESS gap in numbers
 print(f"gap random 5-fold minus EmoBox 6-fold, accuracy points, over {len(gap)} configurations: "
       f"mean {gap['gap'].mean():.3f}, min {gap['gap'].min():.3f}, max {gap['gap'].max():.3f}")
 rel = (wide["random-5fold"] / wide["emobox-6fold"] - 1)
@@ -355,6 +505,7 @@ print(f"relative: random 5-fold is {rel.mean():.0%} higher on average (min {rel.
       f"max {rel.max():.0%})")
 
 # %%
+# default corpus only: the RAVDESS gap in words
 higher = int((gap["gap"] > 0).sum())
 flatters = higher > len(gap) / 2 and gap["gap"].mean() > 0
 display(Markdown(
@@ -373,6 +524,7 @@ display(Markdown(
 # the hold-out is noisier, one split of 3 actors).
 
 # %%
+# default corpus only: the RAVDESS feature-set figure
 fig, axes = plt.subplots(1, 2, figsize=(15, 4))
 for ax, p in zip(axes, ["emobox-6fold", "actor-holdout-22-24"], strict=True):
     plots.grouped_bars(long[long["protocol"] == p], x="model", hue="features",
@@ -385,12 +537,14 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the RAVDESS feature-set table
 emobox = wide["emobox-6fold"].unstack("features").reindex(columns=list(feature_sets))
 emobox.loc["mean over models"] = emobox.mean()
 print("EmoBox 6-fold accuracy by feature set:")
 print(emobox.round(3).to_string())
 
 # %%
+# default corpus only: the RAVDESS feature sets in words
 means = emobox.loc["mean over models"]
 ege_wins = int((emobox.drop("mean over models")["egemaps"]
                 > emobox.drop("mean over models")["seed-subset"]).sum())
@@ -407,6 +561,7 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the best RAVDESS model
 best_fs, best_m = max(holdouts, key=lambda k: holdouts[k].tuned.best_score)
 best = holdouts[best_fs, best_m]
 print(f"best by validation: {baselines.MODEL_LABELS[best_m]} on {best_fs} features "
@@ -415,6 +570,7 @@ print(f"best by validation: {baselines.MODEL_LABELS[best_m]} on {best_fs} featur
 print("test on actors 22-24:", {k: round(v, 3) for k, v in best.metrics.items()})
 
 # %%
+# default corpus only: the confusions on actors 22-24
 fig = plots.confusion_pair(best.y_true, best.y_pred, labels,
                            title=f"{baselines.MODEL_LABELS[best_m]} ({best_fs}): actors 22-24, "
                                  "trained on actors 1-21")
@@ -422,6 +578,7 @@ plots.save_figure(fig, reports, "04_confusion_holdout")
 plt.show()
 
 # %%
+# default corpus only: the confusions on EmoBox's RAVDESS folds
 pooled = runs[best_fs, best_m, "emobox-6fold"].y_pred
 fig = plots.confusion_pair(y, pooled.astype(str), labels,
                            title=f"{baselines.MODEL_LABELS[best_m]} ({best_fs}): EmoBox 6 folds pooled "
@@ -441,6 +598,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: seed 001's networks (stored for RAVDESS)
 net_rows = []
 if data.is_demo:
     print("demo corpus: seed 001's networks are stored for the real RAVDESS only; section skipped")
@@ -471,6 +629,7 @@ else:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: the RAVDESS results rows
 suffix = {"selected": "", "seed-subset": "-seed-subset", "egemaps": "-egemaps"}
 result_rows = baselines.seed_rows(notebook="04")
 for (fs, m, p), r in runs.items():
@@ -492,6 +651,7 @@ print(f"{len(result_rows)} rows written; the file now has {len(table)} rows")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# default corpus only: the RAVDESS predictions for the error analysis
 for p in ("random-5fold", "emobox-6fold"):
     fold_of = np.zeros(len(y), dtype=int)
     for k, (_, test) in enumerate(protocols[p], start=1):
@@ -503,6 +663,7 @@ for p in ("random-5fold", "emobox-6fold"):
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the RAVDESS rows of the results file
 written = evaluation.read_results(reports)
 mine = written[(written["corpus"] == "ravdess") & (written["metric"] == "accuracy")
                & written["model"].isin([*models, "cnn-1d", "cnn-2d"])
@@ -515,6 +676,7 @@ print(mine[["protocol", "model", "source", "mean", "std", "n"]].to_string(index=
 
 # %%
 # NBVAL_CHECK_OUTPUT
+# default corpus only: the RAVDESS summary
 sel = test_table[test_table["features"] == "selected"].set_index("model")
 print("actors 22-24, selected features, ours vs seed's published accuracy:")
 for m in models:
@@ -528,6 +690,7 @@ print("EmoBox 6-fold mean over models: " + ", ".join(f"{fs} {v:.3f}" for fs, v i
                                                       emobox.loc['mean over models'].items()))
 
 # %%
+# default corpus only: the RAVDESS summary in words
 seed_beaten = sel["beats seed"].all()
 display(Markdown("\n".join([
     f"* **Honest model selection {'beats' if seed_beaten else 'against'} the seed.** With standardised "

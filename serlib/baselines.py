@@ -338,6 +338,49 @@ def evaluate_protocol(model: str | BaseEstimator, X: pd.DataFrame | np.ndarray, 
     return ProtocolRun(folds=frame, summary=evaluation.summarize_folds(per_fold), y_pred=y_pred)
 
 
+@dataclass
+class TunedProtocolRun(ProtocolRun):
+    """A :class:`ProtocolRun` whose configuration was tuned inside each fold's training part:
+    per fold the chosen parameters and their mean validation accuracy (speaker-grouped folds
+    of the training speakers)."""
+
+    params: list[dict] = field(default_factory=list)
+    val_scores: list[float] = field(default_factory=list)
+
+
+def tune_per_fold(model: str | BaseEstimator, X: pd.DataFrame, y: Sequence, speakers: Sequence,
+                  folds: Sequence[splits.Split], grid: dict[str, list] | None = None,
+                  n_splits: int = 7, seed: int = 0, n_jobs: int = 1) -> TunedProtocolRun:
+    """Seed 001's tuning inside every fold: per fold, :func:`grid_search` on the training rows
+    only (speaker-grouped folds over its speakers, at most ``n_splits``, at most one per
+    training speaker), refit there, one prediction of the test rows. Nothing is chosen on a
+    test part.
+
+    Used in: notebooks/04_baselines.ipynb on a corpus other than RAVDESS.
+    """
+    y, speakers = np.asarray(y), np.asarray(speakers).astype(str)
+    y_pred = np.full(len(y), None, dtype=object)
+    per_fold, chosen, scores = [], [], []
+    for train, test in folds:
+        k = min(n_splits, len(set(speakers[train])))
+        if k < 2:
+            raise ValueError(f"a fold's training part holds {k} speaker(s): grouped tuning "
+                             "needs at least 2")
+        X_train = X.iloc[train] if isinstance(X, pd.DataFrame) else X[train]
+        X_test = X.iloc[test] if isinstance(X, pd.DataFrame) else X[test]
+        tuned = grid_search(model, X_train, y[train], speakers[train], grid=grid, n_splits=k,
+                            seed=seed, n_jobs=n_jobs)
+        pred = np.asarray(single_blas_thread(tuned.estimator.predict)(X_test))
+        y_pred[test] = pred
+        per_fold.append(evaluation.classification_metrics(y[test], pred))
+        chosen.append(tuned.best_params)
+        scores.append(tuned.best_score)
+    frame = pd.DataFrame(per_fold)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="fold")
+    return TunedProtocolRun(folds=frame, summary=evaluation.summarize_folds(per_fold),
+                            y_pred=y_pred, params=chosen, val_scores=scores)
+
+
 #: The protocol names of the results file for seed 001's notebooks.
 PROTOCOLS: tuple[str, ...] = ("random-5fold", "actor-holdout-22-24", "emobox-6fold")
 

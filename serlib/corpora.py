@@ -468,10 +468,14 @@ def load_emodb(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
     """Load EMO-DB from ``root`` (default ``<data root>/emodb``), distributed layout
     ``wav/SSTTTEV.wav`` (e.g. ``wav/03a01Fa.wav``) or any audio format libsndfile reads.
 
-    Columns beyond the common ones: ``emotion_code`` (German initial), ``text``, ``version``.
-    Emotions use the RAVDESS vocabulary (``angry``, ``happy``, ...) plus ``boredom``.
+    Columns beyond the common ones: ``emotion_code`` (German initial), ``text``, ``version``,
+    and, where the corpus's listening test ``erkennung.txt`` is there
+    (:func:`read_emodb_listening`), ``recognition`` and ``naturalness`` (fractions of 20
+    listeners; the human anchor of the EMO-DB chapters). Emotions use the RAVDESS vocabulary
+    (``angry``, ``happy``, ...) plus ``boredom``.
 
-    Used in: serlib.protocols (EmoBox's EMO-DB folds, leave-one-speaker-out).
+    Used in: serlib.protocols (EmoBox's EMO-DB folds, leave-one-speaker-out), chapters 01-04
+    run with ``corpus`` ``emodb``.
     """
     root = require_folder(Path(root) if root else paths.data_root() / "emodb", "emodb")
     rows, skipped = [], []
@@ -483,7 +487,44 @@ def load_emodb(root: Path | str | None = None, *, probe: bool = True) -> Corpus:
             continue
         rows.append({"path": str(path), "file": path.name, **fields})
     corpus = _build("emodb", root, rows, skipped, list(EMODB_EMOTIONS.values()), probe)
+    listening = read_emodb_listening(root)
+    if listening is not None and len(corpus.table):
+        stems = corpus.table["file"].str.rsplit(".", n=1).str[0]
+        for column in ("recognition", "naturalness"):
+            corpus.table[column] = stems.map(listening[column]).astype(float)
     return _add_ids(corpus, lambda row: f"wav/{Path(row['file']).stem}")
+
+
+#: EMO-DB's listening-test file: per recording, the share of 20 listeners who recognised the
+#: intended emotion (``erkannt``) and who judged it natural (``natuerlich``), in percent.
+EMODB_LISTENING_FILE = "erkennung.txt"
+
+
+def read_emodb_listening(root: Path | str) -> pd.DataFrame | None:
+    """EMO-DB's listening test (:data:`EMODB_LISTENING_FILE` in the corpus folder or one level
+    above a ``wav/`` folder): one row per recording stem (index, e.g. ``03a01Fa``) with
+    ``recognition`` and ``naturalness`` as fractions (0-1; the file's decimal commas and
+    percentages converted). ``None`` when the file is not there; ``ValueError`` naming the
+    line when a row cannot be read."""
+    root = Path(root)
+    candidates = [root / EMODB_LISTENING_FILE, root.parent / EMODB_LISTENING_FILE]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        return None
+    rows = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("Nr"):
+            continue
+        try:
+            _, name, recognised, natural = fields[:4]
+            stem = name.rsplit(".", 1)[0]
+            rows[stem] = {"recognition": float(recognised.replace(",", ".")) / 100,
+                          "naturalness": float(natural.replace(",", ".")) / 100}
+        except ValueError as err:
+            raise ValueError(f"{path} line {number}: expected 'Nr. file recognised natural' "
+                             f"with decimal commas; got {line.strip()!r}") from err
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def manifest_id(written: str, folder: Path) -> str:
@@ -605,3 +646,46 @@ def load_corpus(name: str, root: Path | str | None = None, *, probe: bool = True
     if name not in LOADERS:
         raise ValueError(f"unknown corpus {name!r}; accepted: ravdess, aesdd, manifest, emodb")
     return LOADERS[name](root, probe=probe)
+
+
+#: Other spellings of the canonical emotions used by :func:`write_manifest`'s example
+#: relabelling (case, stray spaces and synonyms that :func:`normalize_emotion` folds back).
+EXAMPLE_SPELLINGS: dict[str, str] = {
+    "neutral": " Neutral", "happy": "Happiness", "sad": "sadness", "angry": "ANGER ",
+    "fearful": "Fear", "disgust": "disgusted", "boredom": "Bored", "calm": "Calmness",
+    "surprised": "pleasant_surprise",
+}
+
+
+def write_manifest(corpus: Corpus, folder: Path | str, *,
+                   spellings: dict[str, str] | None = None,
+                   unknown: dict[str, int] | None = None) -> Path:
+    """Write ``corpus`` as a manifest corpus in ``folder``: a symbolic link per recording (at
+    its ``id`` plus the file's extension, so the ids stay those of the corpus) and
+    ``manifest.csv`` with ``path,emotion,speaker,gender``; the emotion written as
+    ``spellings`` says (canonical name -> label; default :data:`EXAMPLE_SPELLINGS`). ``unknown``
+    (label -> count) appends that many rows with a label no normaliser knows, pointing at the
+    first recordings (``audit`` lists them). Returns the manifest's path.
+
+    Used in: the README's any-corpus example, tests/test_corpus_parameter.py.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    spellings = EXAMPLE_SPELLINGS if spellings is None else spellings
+    rows = []
+    for row in corpus.table.itertuples():
+        source = Path(row.path)
+        rel = f"{row.id}{source.suffix}"
+        link = folder / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source.resolve())
+        rows.append({"path": rel, "emotion": spellings.get(str(row.emotion), str(row.emotion)),
+                     "speaker": row.speaker, "gender": row.gender})
+    for label, count in (unknown or {}).items():
+        rows += [{**rows[i % len(rows)], "emotion": label} for i in range(count)]
+    manifest = folder / "manifest.csv"
+    frame = pd.DataFrame(rows, columns=["path", "emotion", "speaker", "gender"])
+    frame.to_csv(manifest, index=False)
+    return manifest

@@ -200,6 +200,8 @@ def _type_ok(value, kind: type) -> bool:
 def _describe(rule: Mapping) -> str:
     """The accepted values of one spec entry, in words."""
     kind = rule["type"]
+    if rule.get("corpus"):
+        return CORPUS_ACCEPTED
     if kind is bool:
         return "True or False"
     parts = [kind.__name__]
@@ -221,7 +223,8 @@ def check_parameters(values: Mapping, spec: Mapping[str, type | Mapping]) -> Non
         spec: per name either a type (``int``, ``float``, ``bool``, ``str``) or a dict with
             ``type`` and optionally ``range`` (``(low, high)``, inclusive; ``None`` = open),
             ``choices`` (the accepted values) and ``sep`` (a ``str`` holding a list: each
-            ``sep``-separated item must be one of ``choices``).
+            ``sep``-separated item must be one of ``choices``); ``{"type": str, "corpus":
+            True}``: a corpus name or folder (:func:`check_corpus`).
 
     Bools accept only ``True``/``False``; a float accepts an int; an int does not accept a
     float or a bool.
@@ -245,6 +248,12 @@ def check_parameters(values: Mapping, spec: Mapping[str, type | Mapping]) -> Non
             problems.append(f"parameter {name!r} is missing; accepted: {_describe(rule)}")
             continue
         value = values[name]
+        if rule.get("corpus"):
+            try:
+                check_corpus(value)
+            except (ParameterError, FileNotFoundError) as err:
+                problems.append(str(err))
+            continue
         if not _type_ok(value, rule["type"]) or not _in_rule(value, rule):
             problems.append(f"parameter {name!r} = {value!r} is not accepted; accepted: "
                             f"{_describe(rule)}")
@@ -263,3 +272,193 @@ def _in_rule(value, rule: Mapping) -> bool:
         items = value.split(rule["sep"]) if rule.get("sep") else [value]
         return all(item in list(choices) for item in items)
     return True
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus a chapter runs on (parameter ``corpus``)
+# --------------------------------------------------------------------------------------------
+#: Corpora a chapter takes by name (from the data root); any other value must be a folder.
+CORPUS_NAMES: tuple[str, ...] = ("ravdess", "aesdd", "emodb")
+#: The corpus of the committed chapters: RAVDESS, with their AESDD parts.
+DEFAULT_CORPUS = "ravdess"
+CORPUS_ACCEPTED = ("one of 'ravdess', 'aesdd', 'emodb', or a corpus folder (holding a "
+                   "manifest.csv with columns path,emotion,speaker, or RAVDESS, AESDD or EMO-DB "
+                   "file names)")
+#: Where a chapter run on another corpus writes its figures and results; set by the runner to
+#: its staged copy of ``--out`` (default ``reports/corpora/<corpus>/``).
+CORPUS_REPORTS_ENV = "SERLIB_CORPUS_REPORTS"
+#: The folder those outputs are copied to when a chapter completes (as the banner shows it).
+CORPUS_OUT_ENV = "SERLIB_CORPUS_OUT"
+#: First-line marks of chapter cells (after ``# NBVAL_...`` comments) that run only on the
+#: default corpus (the rest of the line says what is skipped) or only on another corpus.
+DEFAULT_ONLY_MARK = "# default corpus only:"
+OTHER_ONLY_MARK = "# other corpora only"
+
+
+def _looks_like_folder(text: str) -> bool:
+    return any(ch in text for ch in "/\\") or text.startswith((".", "~")) or Path(text).exists()
+
+
+def check_corpus(corpus: str) -> str:
+    """The ``corpus`` parameter checked: a name of :data:`CORPUS_NAMES` (lower case), or the
+    absolute path of a folder that holds a ``manifest.csv`` or recognisable file names.
+
+    Raises :class:`ParameterError` (not a name and not a folder; the message lists the
+    accepted values) or :class:`DataNotFoundError` naming a folder that does not exist or holds
+    no corpus."""
+    if not isinstance(corpus, str | os.PathLike):
+        raise ParameterError(f"parameter 'corpus' = {corpus!r} is not accepted; accepted: "
+                             f"{CORPUS_ACCEPTED}")
+    text = os.fspath(corpus).strip()
+    if text.lower() in CORPUS_NAMES:
+        return text.lower()
+    if not text or not _looks_like_folder(text):
+        raise ParameterError(f"parameter 'corpus' = {corpus!r} is not accepted; accepted: "
+                             f"{CORPUS_ACCEPTED}")
+    folder = Path(text).expanduser()
+    if not folder.is_dir():
+        raise DataNotFoundError(f"corpus folder {folder} does not exist (parameter 'corpus'; "
+                                f"accepted: {CORPUS_ACCEPTED})")
+    if not (folder / "manifest.csv").is_file():
+        try:
+            corpora.detect_corpus(folder)
+        except ValueError as err:
+            raise DataNotFoundError(f"corpus folder {folder} holds no manifest.csv and no "
+                                    f"recognisable audio file names ({err})") from err
+    return str(folder.resolve())
+
+
+def is_default_corpus(corpus: str) -> bool:
+    """Whether ``corpus`` (a checked value, :func:`check_corpus`) is the committed chapters'."""
+    return corpus == DEFAULT_CORPUS
+
+
+@dataclass
+class Study:
+    """The corpus a chapter runs on: its ``name`` (a manifest corpus is named after its
+    folder), the loaded corpus (``main``), whether it is the default (RAVDESS with its AESDD
+    parts), the data root, and where the chapter writes (``reports``, ``artifacts``)."""
+
+    name: str
+    data: DataChoice
+    main: corpora.Corpus
+    is_default: bool
+    reports: Path
+    artifacts: Path
+    registered: bool = True
+
+    def banner(self) -> str:
+        """Markdown for the top of a chapter: the data banner, and on another corpus where it
+        comes from and where the outputs go."""
+        if self.is_default:
+            return self.data.banner()
+        shown = os.environ.get(CORPUS_OUT_ENV) or paths.shown(self.reports)
+        return (f"Running on corpus **{self.name}** ({len(self.main.table)} recordings, "
+                f"{self.main.table['speaker'].nunique()} speakers) at "
+                f"`{paths.shown(self.main.root)}`; figures and results go to "
+                f"`{shown}`. Sections written for RAVDESS and the seeds "
+                "are skipped, each with a one-line message.")
+
+    def protocols(self, seed: int = 0) -> dict:
+        """The corpus's evaluation protocols (:func:`serlib.protocols.study_protocols`)."""
+        from serlib import protocols
+
+        return protocols.study_protocols(self.name, self.main.table,
+                                         registered=self.registered, seed=seed)
+
+
+def corpus_reports(name: str, demo: bool = False) -> Path:
+    """Where a chapter run on corpus ``name`` (not the default) writes: ``$SERLIB_CORPUS_REPORTS``
+    when the runner set it, else ``reports/corpora/<name>`` (``reports-demo/...`` on demo
+    data)."""
+    env = os.environ.get(CORPUS_REPORTS_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    return paths.project_root() / ("reports-demo" if demo else "reports") / "corpora" / name
+
+
+def choose_study(corpus: str = DEFAULT_CORPUS, data_root: str | Path = "", use_demo: bool = False,
+                 progress: bool = False) -> Study:
+    """Decide which corpus a chapter runs on (its ``corpus`` parameter, :func:`check_corpus`).
+
+    A name is loaded from the data root (:func:`choose_data`: no silent stand-ins; a named
+    corpus the root lacks raises :class:`serlib.corpora.CorpusNotFoundError` saying where it
+    looked). A folder is loaded from its ``manifest.csv`` (labels normalised, named after the
+    folder) or recognised from its file names. The default corpus keeps the chapters'
+    committed layout (``reports/``, ``artifacts/``); any other writes to
+    :func:`corpus_reports` and ``artifacts/corpora/<name>/``.
+
+    Used in: the setup cell of chapters 01-04.
+    """
+    spec = check_corpus(corpus)
+    if spec in CORPUS_NAMES:
+        data = choose_data(data_root, use_demo, progress=progress)
+        if not data.has(spec):
+            raise corpora.CorpusNotFoundError(
+                f"corpus {spec!r} was asked for, but {paths.shown(data.root)} holds no {spec}/ "
+                f"folder (it holds: {', '.join(data.available) or 'nothing'})")
+        main = data.load(spec)
+        registered = True
+    else:
+        folder = Path(spec)
+        data = DataChoice(root=folder, is_demo=False)
+        if (folder / "manifest.csv").is_file():
+            main = corpora.load_manifest(folder / "manifest.csv")
+            registered = False
+        else:
+            kind = corpora.detect_corpus(folder)
+            main = corpora.load_corpus(kind, folder)
+            registered = True
+    if main.table.empty:
+        raise DataNotFoundError(f"corpus {main.name} at {main.root} has no usable recording "
+                                f"({len(main.skipped)} skipped); see python -m serlib audit")
+    default = is_default_corpus(spec)
+    if default:
+        reports, artifacts = data.reports, data.artifacts
+    else:
+        reports = corpus_reports(main.name, data.is_demo)
+        artifacts = data.artifacts / "corpora" / main.name
+    return Study(name=main.name, data=data, main=main, is_default=default, reports=reports,
+                 artifacts=artifacts, registered=registered)
+
+
+def skip_marked_cells(study: Study) -> None:
+    """In a Jupyter kernel, make the cells marked :data:`DEFAULT_ONLY_MARK` print one line
+    (``skipped on <corpus>: <what>``) instead of running when ``study`` is another corpus, and
+    the cells marked :data:`OTHER_ONLY_MARK` do nothing on the default corpus. The mark is a
+    comment line among a cell's first comment lines; unmarked cells always run. Outside
+    IPython nothing changes.
+
+    Used in: the setup cell of chapters 01-04.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    transforms = shell.input_transformers_post
+    transforms[:] = [t for t in transforms if not getattr(t, "_serlib_corpus_marks", False)]
+    transforms.append(corpus_cell_filter(study.is_default, study.name))
+
+
+def corpus_cell_filter(is_default: bool, name: str):
+    """The IPython input transformer of :func:`skip_marked_cells` (lines in, lines out)."""
+
+    def transform(lines: list[str]) -> list[str]:
+        for line in lines:
+            text = line.strip()
+            if not text:
+                continue
+            if not text.startswith("#"):
+                break
+            if text.startswith(DEFAULT_ONLY_MARK) and not is_default:
+                what = text[len(DEFAULT_ONLY_MARK):].strip() or "this cell"
+                return [f"print({f'skipped on {name}: {what}'!r})\n"]
+            if text.startswith(OTHER_ONLY_MARK) and is_default:
+                return ["pass\n"]
+        return lines
+
+    transform._serlib_corpus_marks = True  # type: ignore[attr-defined]
+    return transform

@@ -662,3 +662,66 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --------------------------------------------------------------------------------------------
+# The protocols of a corpus chosen by the chapters' ``corpus`` parameter
+# --------------------------------------------------------------------------------------------
+#: At most this many speakers: leave one speaker out; more: speaker-grouped k-fold.
+MAX_LOSO_SPEAKERS = 10
+#: Folds of the speaker-grouped k-fold of a corpus with more than :data:`MAX_LOSO_SPEAKERS`.
+GROUPED_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class StudyProtocol:
+    """A protocol of the corpus a chapter runs on: its name, ``kind`` (:data:`KINDS`), where it
+    comes from, and ``(train, test)`` positional index arrays per fold."""
+
+    name: str
+    kind: str
+    description: str
+    splits: tuple[tuple[np.ndarray, np.ndarray], ...] = field(repr=False)
+
+
+def study_protocols(corpus: str, table: pd.DataFrame, *, registered: bool = True,
+                    seed: int = 0) -> dict[str, StudyProtocol]:
+    """The protocols of the corpus ``corpus`` for chapters 01-04 run on it (not the default
+    RAVDESS study, whose seed-specific protocols the chapters name themselves).
+
+    A corpus of the registry (``registered``; e.g. ``emodb``): EmoBox's published folds and its
+    speaker-independent protocols from the committed fold lists (``emobox-5fold`` and
+    ``loso-10`` for EMO-DB; the seeds' own splits are left to their chapters). Any other corpus
+    (a manifest folder): leave one speaker out with up to :data:`MAX_LOSO_SPEAKERS` speakers
+    (``loso-<n>``), else :data:`GROUPED_FOLDS`-fold speaker-grouped cross-validation stratified by
+    emotion (``speaker-5fold``, ``seed``). Raises ``ValueError`` when the table has fewer than
+    two speakers."""
+    if registered and corpus in {s.corpus for s in _SPECS}:
+        out = {}
+        for spec in _SPECS:
+            if spec.corpus != corpus or not (spec.name.startswith("emobox")
+                                              or spec.kind == "speaker-independent"):
+                continue
+            if spec.corpus == "ravdess" and spec.name != "emobox-6fold":
+                continue  # the seeds' RAVDESS hold-outs belong to their chapters
+            folds = fold_splits(spec.name, table, warn=False)
+            out[spec.name] = StudyProtocol(spec.name, spec.kind, spec.description, tuple(folds))
+        return out
+    speakers = table["speaker"].astype(str).to_numpy()
+    n = len(set(speakers))
+    if n < 2:
+        raise ValueError(f"corpus {corpus!r} has {n} speaker(s): a speaker-independent protocol "
+                         "needs at least 2 (column 'speaker' of its manifest)")
+    if n <= MAX_LOSO_SPEAKERS:
+        folds = splits.leave_one_speaker_out(speakers)
+        name, what = f"loso-{n}", f"leave one speaker out: {n} folds, one test speaker each"
+    else:
+        folds = splits.group_kfold(speakers, table["emotion"].astype(str).to_numpy(),
+                                   n_splits=GROUPED_FOLDS, seed=seed)
+        name = f"speaker-{GROUPED_FOLDS}fold"
+        what = (f"{GROUPED_FOLDS}-fold speaker-grouped cross-validation stratified by emotion "
+                f"(seed {seed}): every speaker tested once, never in its own training part")
+    for k, (train, test) in enumerate(folds, start=1):
+        assert_independent(table, "speaker-independent", {"train": train, "test": test},
+                           f"{corpus}/{name} fold {k}")
+    return {name: StudyProtocol(name, "speaker-independent", what, tuple(folds))}

@@ -104,7 +104,8 @@ def notebooks_dir() -> Path:
 def list_notebooks(only: Sequence[str] | None = None) -> list[Path]:
     """The numbered notebooks ``NN_name.ipynb`` in order (a chapter that so far exists only
     as its jupytext source ``NN_name.py`` is listed by the ``.ipynb`` it will produce); ``only``
-    keeps those whose number or name is listed (``"01"``, ``"1"``, ``"01_eda"``). Raises
+    keeps those whose number or name is listed (``"01"``, ``"1"``, ``"01_eda"``; an item may
+    hold several, separated by commas or spaces: ``"01,02"``, ``"03 04"``). Raises
     ``ValueError`` naming the available ones when a selection matches nothing."""
     folder = notebooks_dir()
     stems = {p.stem for p in folder.glob("[0-9][0-9]_*.ipynb")}
@@ -112,7 +113,9 @@ def list_notebooks(only: Sequence[str] | None = None) -> list[Path]:
     found = [folder / f"{stem}.ipynb" for stem in sorted(stems)]
     if not only:
         return found
-    wanted = {str(o).strip() for o in only}
+    wanted = {part for o in only for part in str(o).replace(",", " ").split()}
+    if not wanted:
+        return found
     chosen = [nb for nb in found
               if nb.stem in wanted or nb.stem[:2] in wanted or nb.stem[:2].lstrip("0") in wanted]
     if not chosen:
@@ -479,6 +482,58 @@ def _prepared_input(nb: Path, folder: Path) -> Path:
     return target
 
 
+@dataclass
+class CorpusRun:
+    """The corpus of a run (``--corpus``): the checked value passed to the chapters, its name,
+    whether it is the default one, and (another corpus) the folder its outputs go to."""
+
+    value: str
+    name: str
+    is_default: bool
+    out: Path | None = None
+    #: a corpus of the registry by name (its rows are upserted into the live results file)
+    named: bool = True
+
+
+def corpus_run(corpus: str, out: Path | None = None, demo: bool = False) -> CorpusRun:
+    """Check ``corpus`` before any kernel starts (:func:`serlib.notebook.check_corpus`: a name,
+    or a folder that exists and holds a corpus; ``ParameterError`` or ``DataNotFoundError``
+    naming it otherwise) and decide where another corpus's outputs go: ``out``, default
+    ``reports/corpora/<name>/`` (a manifest corpus is named after its folder)."""
+    from serlib import corpora
+
+    value = notebook.check_corpus(corpus)
+    if value in notebook.CORPUS_NAMES:
+        name, named = value, True
+    elif (Path(value) / "manifest.csv").is_file():
+        name, named = Path(value).name, False
+    else:
+        name, named = corpora.detect_corpus(value), False
+    default = notebook.is_default_corpus(value)
+    if default:
+        return CorpusRun(value, name, True, None, named)
+    folder = Path(out).expanduser().resolve() if out else (
+        paths.project_root() / ("reports-demo" if demo else "reports") / "corpora" / name)
+    notebooks = notebooks_dir().resolve()
+    if folder == notebooks or folder.is_relative_to(notebooks):
+        raise ValueError(f"--out {folder}: a run on corpus {name!r} never writes into "
+                         f"{paths.relative(notebooks)}/; choose another folder")
+    return CorpusRun(value, name, False, folder, named)
+
+
+def _merge_corpus_rows(staged: Path, live: Path, name: str) -> int:
+    """Upsert the rows of corpus ``name`` from the staged results file into the live one
+    (rows of other corpora there stay as they are); returns how many rows were written."""
+    from serlib import evaluation
+
+    table = evaluation.read_results(staged)
+    rows = table[table["corpus"] == name] if len(table) else table
+    if not len(rows):
+        return 0
+    evaluation.upsert_results(live, rows.to_dict("records"))
+    return len(rows)
+
+
 def run_notebooks(
     only: Sequence[str] | None = None,
     profile: str = "full",
@@ -489,6 +544,8 @@ def run_notebooks(
     install: bool = True,
     build_dir: Path | None = None,
     progress: bool = True,
+    corpus: str | None = None,
+    out: Path | None = None,
 ) -> list[RunResult]:
     """Execute the notebooks in order with papermill; stop at the first failure.
 
@@ -505,6 +562,14 @@ def run_notebooks(
             everything in the build folder (to inspect or compare runs).
         build_dir: folder of the run folders (default :func:`serlib.paths.build_dir`).
         progress: show a progress bar of cells per notebook on stderr.
+        corpus: the corpus of chapters 01-04 (their ``corpus`` parameter): ``ravdess`` (the
+            default), ``aesdd``, ``emodb`` or a corpus folder (manifest). Checked before any
+            kernel starts. Another corpus than the default runs only the chapters that take a
+            corpus (the others are skipped with a message) and writes their executed copies,
+            HTML and figures to ``out`` (default ``reports/corpora/<name>/``), never to
+            ``notebooks/``; a named corpus's results rows are upserted into
+            ``reports/results.csv`` (other corpora's rows stay as they are).
+        out: where another corpus's outputs go (see ``corpus``).
 
     A chapter whose corpus the data root lacks (:data:`CHAPTER_CORPORA`) is skipped with a
     message and listed with its reason (``RunResult.skipped``).
@@ -520,26 +585,63 @@ def run_notebooks(
     import tqdm.std  # noqa: F401  (read TQDM_* before the kernels' variables are set)
 
     selected = list_notebooks(only)
-    params_all = check_parameters(selected, profile, overrides)
+    overrides = dict(overrides or {})
+    asked = corpus if corpus is not None else overrides.pop("corpus", None)
+    overrides.pop("corpus", None)
+    chosen = corpus_run(asked if asked is not None else notebook.DEFAULT_CORPUS, out,
+                        demo=bool(PROFILES.get(profile, {}).get("use_demo")))
+    takes_corpus = {nb.stem: "corpus" in declared_parameters(nb) for nb in selected}
+    if not chosen.is_default and not any(takes_corpus.values()):
+        raise ValueError(f"corpus {chosen.name!r}: none of {[nb.stem for nb in selected]} takes "
+                         "a corpus parameter (chapters 01-04 do)")
+    params_all = _with_corpus(check_parameters(selected, profile, overrides), takes_corpus,
+                              chosen, asked is not None)
     sample = params_all[selected[0].stem] if selected else {}
-    data = notebook.choose_data(sample.get("data_root", ""),
-                                use_demo=bool(PROFILES[profile].get("use_demo")
-                                              or sample.get("use_demo")))
+    use_demo = bool(PROFILES[profile].get("use_demo") or sample.get("use_demo"))
+    if chosen.value in notebook.CORPUS_NAMES:
+        data = notebook.choose_data(sample.get("data_root", ""), use_demo=use_demo)
+        if not chosen.is_default and not data.has(chosen.value):
+            raise notebook.DataNotFoundError(
+                f"corpus {chosen.value!r} was asked for, but {paths.shown(data.root)} holds no "
+                f"{chosen.value}/ folder (it holds: {', '.join(data.available) or 'nothing'})")
+    else:
+        data = notebook.DataChoice(root=Path(chosen.value), is_demo=False)
+    if data.is_demo and not chosen.is_default and out is None:  # demo outputs: reports-demo/
+        chosen = corpus_run(chosen.value, None, demo=True)
     if data.is_demo and profile in ("full", "class"):
         # Without the real corpora the main job runs on the demo corpus: with the quick settings,
         # since retraining every deep model at full length on synthetic data would take hours.
         log("no real corpora found: the demo corpus runs with the smoke settings")
         profile = "smoke"
-        params_all = check_parameters(selected, profile, overrides)
-    reports = data.reports
-    out_dir = Path(output_dir) if output_dir else (
-        reports / "notebooks" if data.is_demo else notebooks_dir())
+        params_all = _with_corpus(check_parameters(selected, profile, overrides), takes_corpus,
+                                  chosen, asked is not None)
     run_dir = _new_run_dir(Path(build_dir) if build_dir else paths.build_dir())
-    stage = StagedReports.create(reports, run_dir / reports.name, skip=out_dir)
-    env = {**KERNEL_ENV,
-           (paths.DEMO_REPORTS_ENV if data.is_demo else paths.REPORTS_ENV): str(stage.staged)}
+    env = dict(KERNEL_ENV)
+    if chosen.is_default:
+        reports = data.reports
+        out_dir = Path(output_dir) if output_dir else (
+            reports / "notebooks" if data.is_demo else notebooks_dir())
+        stage = StagedReports.create(reports, run_dir / reports.name, skip=out_dir)
+        env[paths.DEMO_REPORTS_ENV if data.is_demo else paths.REPORTS_ENV] = str(stage.staged)
+    else:
+        reports = chosen.out
+        out_dir = Path(output_dir).resolve() if output_dir else reports / "notebooks"
+        if out_dir.is_relative_to(notebooks_dir().resolve()):
+            raise ValueError(f"--output-dir {out_dir}: a run on corpus {chosen.name!r} never "
+                             f"writes into {paths.relative(notebooks_dir())}/")
+        stage = StagedReports.create(reports, run_dir / "corpus-reports", skip=out_dir)
+        env[notebook.CORPUS_REPORTS_ENV] = str(stage.staged)
+        env[notebook.CORPUS_OUT_ENV] = paths.relative(reports).as_posix()
+        # the default reports are not this run's: anything written there stays in the build
+        unused = run_dir / "default-reports-unused"
+        unused.mkdir()
+        env[paths.DEMO_REPORTS_ENV if data.is_demo else paths.REPORTS_ENV] = str(unused)
+    live_results = data.reports if chosen.is_default else paths.reports_dir(data.is_demo)
     log(f"profile {profile}: {'DEMO corpus' if data.is_demo else 'real corpora'} at "
-        f"{paths.shown(data.root)}; build folder {paths.relative(run_dir)}")
+        f"{paths.shown(data.root)}"
+        + ("" if chosen.is_default else f"; corpus {chosen.name}, outputs to "
+           f"{paths.relative(reports)}")
+        + f"; build folder {paths.relative(run_dir)}")
     results: list[RunResult] = []
     current: Path | None = None
 
@@ -551,7 +653,9 @@ def run_notebooks(
     try:
         with _sigterm_interrupts(), _environment(env):
             for nb in selected:
-                reason = skip_reason(nb, data)
+                reason = (skip_reason(nb, data) if chosen.is_default else
+                          None if takes_corpus[nb.stem] else
+                          f"takes no corpus parameter (corpus {chosen.name!r} asked for)")
                 if reason is not None:
                     log(f"skipping {nb.name}: it {reason}")
                     results.append(RunResult(nb.name, out_dir / nb.name, None, 0.0, reason))
@@ -592,12 +696,18 @@ def run_notebooks(
                         page = reports / "html" / f"{nb.stem}.html" if html else None
                         done = (f"{paths.relative(output)} {'updated' if changed else 'unchanged'}"
                                 f", {len(written)} report file(s) updated")
+                        if (not chosen.is_default and chosen.named
+                                and any(p.name == "results.csv" for p in written)):
+                            merged = _merge_corpus_rows(reports, live_results, chosen.name)
+                            if merged:
+                                done += (f"; {merged} {chosen.name} row(s) upserted into "
+                                         f"{paths.relative(live_results)}/results.csv")
                     else:
                         output, done = built, f"kept in {paths.relative(built)}"
                     current = None
                 results.append(RunResult(nb.name, output, page, time.perf_counter() - start))
                 log(f"  done in {results[-1].seconds:.0f} s; {done}")
-            if html:
+            if html and chosen.is_default:
                 _write_readme_tables(data, stage, run_dir, install, log)
     except KeyboardInterrupt as err:
         where = (f" while {current.name} ran; its partial copy: "
@@ -611,6 +721,16 @@ def run_notebooks(
     else:
         log(f"build only: nothing copied into place; everything is in {paths.relative(run_dir)}")
     return results
+
+
+def _with_corpus(params: dict[str, dict], takes_corpus: dict[str, bool], chosen: CorpusRun,
+                 asked: bool) -> dict[str, dict]:
+    """``params`` with the checked corpus added for each notebook that takes one (when a corpus
+    was asked for; otherwise each keeps its parameters cell's default)."""
+    if not asked:
+        return params
+    return {stem: ({**p, "corpus": chosen.value} if takes_corpus.get(stem) else p)
+            for stem, p in params.items()}
 
 
 def _kept_text(results: list[RunResult], out_dir: Path, reports: Path, built: Path | None,

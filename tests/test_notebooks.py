@@ -43,7 +43,7 @@ def test_layout(nb_path: Path):
     assert all(declared[name]["help"] for name in declared), "each parameter has a comment"
     for name in ("data_root", "use_demo", "smoke"):
         assert name in declared
-    assert "choose_data(" in source(code[2])
+    assert "choose_data(" in source(code[2]) or "choose_study(" in source(code[2])
     assert source(cells(nb_path, "markdown")[0]).startswith("# " + nb_path.stem[:2])
 
 
