@@ -23,10 +23,13 @@
 # 1. **reproduces** the seed: its segmentation rule, the split by recording *before* segmenting (asserted),
 #    Model1/2/3 built by `serlib.keras_cnn`, 20 epochs of Adam with batch 64, but with **fixed seeds**
 #    (the seed's five splits were unseeded), and reports accuracy per **segment** (the seed's number) and
-#    per **recording** (test-time averaging of a recording's segment probabilities);
-# 2. runs what the seed could not show: pitch-shift augmentation that really runs (training recordings
-#    only, +-4 semitones = +-1/3 octave), SpecAugment, standardised input and a learning-rate schedule;
-#    then averages three Model3s trained with different seeds;
+#    per **recording** (test-time averaging of a recording's segment probabilities); the seed's ablations
+#    (Model1, Model2, a 5x5 kernel, dropout 0.3 and 0.7, the Wiener filter) on the same five repeats
+#    (section 2 lists the runs the compute budget allowed);
+# 2. runs what the seed could not show: its pitch-shift augmentation as it meant it (every training
+#    segment plus two copies shifted by +-4 semitones = +-1/3 octave) and its suggested SpecAugment, each
+#    alone on the seed's recipe; then a recipe combining them with standardised input and a learning-rate
+#    schedule; then averages three Model3s trained with different seeds;
 # 3. evaluates the seed's recipe on two more protocols: **leave one speaker out** (the honest number for
 #    a new speaker) and **EmoBox's split** (a stratified quarter of the recordings), beside EmoBox's
 #    published anchors;
@@ -44,7 +47,8 @@
 # >    EmoBox's split.
 # >
 # > Free of test-set influence: the seed's own recipes (Model1/2/3, 20 epochs, the last epoch kept) on
-# > every protocol, fixed before any run.
+# > every protocol, its ablations, and its recipe with SpecAugment alone or with its pitch shift (mask
+# > sizes and shifts fixed before these runs).
 #
 # **Learning goals.** After this chapter you can
 # * reproduce a published number whose splits were unseeded, and judge the agreement against its spread;
@@ -90,7 +94,7 @@ n_jobs: int = 1  # worker processes for feature extraction
 retrain: bool = False  # True: train every model from scratch (hours on one CPU thread)
 repeats: int = 5  # seeded repeats of the seed's random 80/20 split of the recordings
 epochs: int = 0  # if above 0, the training epochs of every recipe (0 keeps each recipe's own)
-ablations: bool = True  # when training, also train the ablations (first repeat only)
+ablations: bool = True  # when training, also train the ablations (the improved recipe's: first repeat)
 threads: int = 1  # TensorFlow threads (intra-op and inter-op)
 
 # %%
@@ -124,6 +128,8 @@ if smoke:
         exps[name].splits = exps[name].splits[:2]
     ABLATIONS = ["model1_seed", "heavy_aug"]
     exps = {n: exps[n] for n in MAIN + ABLATIONS}
+SEED_ABLATIONS = [n for n in keras_cnn.SEED_ABLATIONS if n in exps]  # every repeat (section 3.1)
+FIRST_ONLY = [n for n in ABLATIONS if n not in SEED_ABLATIONS]  # the improved recipe's: repeat 0
 EMOTIONS = list(keras_cnn.EMOTIONS)
 print(aesdd.summary())
 print(f"store: {paths.relative(store)}; train now: {train_now}")
@@ -184,8 +190,9 @@ print(pd.DataFrame(rows).to_string(index=False))
 # ## 2. Training, or loading the committed runs
 # With `retrain=True` (and always on the demo corpus) every experiment is trained here; otherwise the
 # committed runs are loaded. A *run* is one model trained on one split with one seed; the store keeps each
-# run's test-segment probabilities, its per-epoch history and facts (kept epoch, times, sizes). The
-# ablations are trained on the first repeat only (compute budget).
+# run's test-segment probabilities, its per-epoch history and facts (kept epoch, times, sizes). The seed's
+# ablations and augmentations (section 3.1) are trained on every repeat; the improved recipe's ablations
+# (section 4.2) on the first repeat only (compute budget).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -200,7 +207,7 @@ if train_now:
     for name in MAIN + (ABLATIONS if ablations else []):
         done = keras_cnn.run_experiment(exps[name], segments, table["recording_id"].tolist(),
                                         store, variants=variants, skip_done=False,
-                                        only=[0] if name in ABLATIONS else None, log=None)
+                                        only=[0] if name in FIRST_ONLY else None, log=None)
         print(f"{name}: trained {len(done)} run(s)")
 pred, hist, facts = keras_cnn.load_store(store)
 if len(pred):  # every stored run must have been tested on its split's recordings
@@ -224,7 +231,7 @@ if len(facts):
 have = facts.groupby("experiment")["split"].apply(sorted) if len(facts) else pd.Series(dtype=object)
 rows = []
 for name, exp in exps.items():
-    planned = 1 if name in ABLATIONS else len(exp.splits)
+    planned = 1 if name in FIRST_ONLY else len(exp.splits)
     got = have.get(name, [])
     rows.append({"experiment": name, "protocol": exp.protocol, "planned runs": planned,
                  "runs": len(got), "status": "complete" if len(got) >= planned
@@ -298,46 +305,158 @@ if len(m3):
         "seed counted segments, so a long recording weighed up to four times as much as a short one)."))
 
 # %% [markdown]
-# ### 3.1 The seed's ablations
+# ### 3.1 The seed's ablations and its two augmentations, over the five repeats
 # The seed compared Model1, Model2 and Model3, and on Model1 a 5x5 kernel, dropout 0.3/0.7 and the Wiener
-# filter. Here each ablation is one run on the first repeat's split (compute budget), so compare it with
-# the same split's Model3 run (repeat 0 above), not with a 5-repeat mean.
+# filter. It also planned pitch shifting (every training segment plus two copies shifted by +1/3 and -1/3
+# octave, the training set tripled; in its code the augmentation never ran) and suggested SpecAugment. Here
+# each is trained on the seed's protocol, every repeat, with the seed's 20 epochs and the last epoch kept:
+# pitch shift is `keras_cnn.PITCH_CONFIG` (+-4 semitones, all three versions of every training segment in
+# every epoch), SpecAugment alone is `keras_cnn.SPECAUGMENT_CONFIG` (the seed's Model3 recipe with two
+# frequency masks of up to 15 mel bands and two time masks of up to 20 frames per training segment, sizes
+# fixed before any of these runs).
+#
+# Per experiment the table gives the repeats run; the segment accuracy (the seed's measure) as mean +-
+# standard deviation over those repeats, beside the seed's published number (its five splits were
+# unseeded; where the seed gave a verdict and no number, the verdict); the paired difference to the
+# experiment it changes (Model1 for the Model1 variants, otherwise the seed's Model3) on the same repeats;
+# and the recording accuracy with the interval the results file carries (`evaluation.metric_interval`:
+# the level and method are printed below the table).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-seed_published = {"model1_seed": "50.45 (5 splits)", "model2_seed": "58.05 +- 2.7 (5 splits)",
-                  "model3_seed": "64.12 +- 5.7 (5 splits)", "model1_kernel5": "48.63 (5 splits)",
-                  "model1_dropout03": "no better than 0.5", "model1_dropout07": "no better than 0.5",
-                  "model1_wiener": "worse (confusion matrices only)"}
-rows = []
-for name, published in seed_published.items():
-    if name not in exps:
+speaker_of = dict(zip(table["recording_id"], table["speaker"].astype(str), strict=True))
+PUBLISHED_OF = {"model3_seed": "keras-model3 (seed 004)", **keras_cnn.SEED_ABLATIONS}
+SEED_SAYS = {"model1_dropout03": "no better than 0.5 (no number)",
+             "model1_dropout07": "no better than 0.5 (no number)",
+             "model1_wiener": "worse (confusion matrices only)",
+             "model3_specaugment": "suggested, never run"}
+base_fields = vars(keras_cnn.SEED_CONFIG)
+
+
+def changes(config):
+    """The fields in which a config differs from the seed's Model3 recipe (weight seed aside)."""
+    diff = {k: v for k, v in vars(config).items() if k != "seed" and v != base_fields[k]}
+    return ", ".join(f"{k}={v}" for k, v in diff.items()) or "none (the seed's recipe)"
+
+
+def reference_of(name):
+    return "model1_seed" if name.startswith("model1_") and name != "model1_seed" else "model3_seed"
+
+
+def seg_by_split(name):
+    return metrics[metrics["experiment"] == name].set_index("split")["segment_accuracy"]
+
+
+abl_rows, abl_stats = [], {}
+for name in ["model3_seed", *SEED_ABLATIONS]:
+    part = metrics[metrics["experiment"] == name]
+    published = published_05.get((keras_cnn.SEED_PROTOCOL, PUBLISHED_OF.get(name)))
+    seed_text = (SEED_SAYS.get(name, "") if published is None else f"{100 * published['mean']:.2f}"
+                 + (f" +- {100 * published['std']:.2f}" if published["std"] else ""))
+    row = {"experiment": name, "change": changes(exps[name].config),
+           "repeats": f"{len(part)} of {len(exps[name].splits)}"}
+    if len(part):
+        ref = reference_of(name)
+        paired = (seg_by_split(name) - seg_by_split(ref)).dropna() if name != ref else pd.Series(dtype=float)
+        rec = keras_cnn.recording_predictions(pred, name, speaker_of, repeats=True)
+        lo, hi = evaluation.metric_interval(rec, "accuracy", single_split=False)
+        abl_stats[name] = {"seg": part["segment_accuracy"].to_numpy(), "acc": summary.loc[name, "accuracy_mean"],
+                           "lo": lo, "hi": hi, "ref": ref, "paired": paired,
+                           "published": None if published is None else published["mean"]}
+        row.update({"segment acc %": pm(name, "segment_accuracy"),
+                    "vs reference, same repeats (points)": (f"{100 * paired.mean():+.1f} vs {ref} ({len(paired)})"
+                                                            if len(paired) else "-"),
+                    "recording acc % (interval)": f"{100 * summary.loc[name, 'accuracy_mean']:.1f} "
+                                                  f"({100 * lo:.1f} to {100 * hi:.1f})"})
+    else:
+        row.update({"segment acc %": "not run", "vs reference, same repeats (points)": "-",
+                    "recording acc % (interval)": "not run"})
+    row["seed published (segments, %)"] = seed_text
+    abl_rows.append(row)
+abl = pd.DataFrame(abl_rows)
+with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+    print(abl.to_string(index=False))
+n_speakers = table["speaker"].nunique()
+print("interval: 95 % " + ("bootstrap over speakers, repeats pooled" if n_speakers >= evaluation.MIN_BOOTSTRAP_SPEAKERS
+                            else "Wilson interval of the mean over repeats") + f" ({n_speakers} speakers)")
+
+# %%
+if abl_stats:
+    names_shown = list(abl_stats)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * len(names_shown) + 1.6), sharey=True)
+    for i, name in enumerate(names_shown):
+        st = abl_stats[name]
+        axes[0].scatter(100 * st["seg"], [i] * len(st["seg"]), s=14, color="tab:blue", alpha=0.45,
+                        label="one repeat" if i == 0 else None)
+        axes[0].errorbar(100 * st["seg"].mean(), i, xerr=100 * st["seg"].std(), fmt="o", color="tab:blue",
+                         capsize=3, label="mean +- sd over repeats" if i == 0 else None)
+        if st["published"] is not None:
+            axes[0].scatter(100 * st["published"], i, marker="x", s=60, color="tab:red", zorder=3,
+                            label="seed 004 published" if name == "model3_seed" else None)
+        axes[1].errorbar(100 * st["acc"], i, xerr=[[100 * (st["acc"] - st["lo"])], [100 * (st["hi"] - st["acc"])]],
+                         fmt="o", color="tab:green", capsize=3,
+                         label="mean, 95 % interval" if i == 0 else None)
+    axes[0].set(yticks=range(len(names_shown)),
+                yticklabels=[f"{n} ({len(abl_stats[n]['seg'])})" for n in names_shown],
+                xlabel="segment accuracy (%)", title="segments (the seed's measure)")
+    axes[1].set(xlabel="recording accuracy (%)", title="recordings (one prediction each)")
+    axes[0].invert_yaxis()  # shared: the seed's Model3 on top
+    for ax in axes:
+        ax.set_xlim(0, 100)
+        ax.axvline(20, color="grey", ls=":", lw=1, label="chance (5 classes)")
+        ax.legend(fontsize=8, loc="lower left")
+    fig.suptitle("AESDD, seed protocol: the seed's ablations and augmentations (repeats run in brackets)")
+    fig.tight_layout()
+    plots.save_figure(fig, reports, "05_seed_ablations")
+    plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+WHAT = {"model1_seed": "Model1", "model2_seed": "Model2", "model1_kernel5": "the 5x5 kernel",
+        "model1_dropout03": "dropout 0.3", "model1_dropout07": "dropout 0.7",
+        "model1_wiener": "the Wiener filter", "model3_specaugment": "SpecAugment alone",
+        "model3_pitch": "the seed's pitch shift"}
+CLAIM = {"model1_kernel5": "lower", "model1_dropout03": "no better", "model1_dropout07": "no better",
+         "model1_wiener": "worse", "model3_pitch": "no concrete improvement"}  # the seed's words
+found = []
+trio = ["model1_seed", "model2_seed", "model3_seed"]
+if set(trio) <= set(abl_stats):
+    by_split = pd.concat([seg_by_split(n).rename(n) for n in trio], axis=1).dropna()
+    if len(by_split):
+        order = by_split[trio[0]].mean() < by_split[trio[1]].mean() < by_split[trio[2]].mean()
+        found.append(f"the seed's ordering Model1 < Model2 < Model3 {'reproduces' if order else 'does not reproduce'} "
+                     f"in the mean segment accuracy of the {len(by_split)} repeat(s) all three ran")
+for name, st in abl_stats.items():
+    d = st["paired"]
+    if name in ("model1_seed", "model2_seed", "model3_seed") or not len(d):
         continue
-    part = metrics[(metrics["experiment"] == name) & (metrics["split"] == 0)]
-    c = exps[name].config
-    rows.append({"experiment": name, "model": c.arch, "kernel": c.kernel_size, "dropout": c.dropout,
-                 "wiener": c.wiener,
-                 "segment acc (repeat 0)": round(part["segment_accuracy"].iloc[0], 4) if len(part) else "not run",
-                 "recording acc (repeat 0)": round(part["accuracy"].iloc[0], 4) if len(part) else "not run",
-                 "seed published (segments, %)": published})
-abl = pd.DataFrame(rows)
-print(abl.to_string(index=False))
-seg = {r["experiment"]: r["segment acc (repeat 0)"] for r in rows
-       if not isinstance(r["segment acc (repeat 0)"], str)}
-if {"model1_seed", "model2_seed", "model3_seed"} <= set(seg):
-    test0 = segments["plain"].take(exps["model3_seed"].splits[0][1])
-    n_rec = len(np.unique(test0.rec))
-    order = seg["model1_seed"] < seg["model2_seed"] < seg["model3_seed"]
-    found = [f"the seed's ordering Model1 < Model2 < Model3 {'reproduces' if order else 'does not reproduce'}"]
-    for name, what in (("model1_dropout03", "dropout 0.3"), ("model1_dropout07", "dropout 0.7"),
-                       ("model1_wiener", "the Wiener filter"), ("model1_kernel5", "the 5x5 kernel")):
-        if name in seg:
-            found.append(f"{what} {100 * (seg[name] - seg['model1_seed']):+.1f} points against Model1")
-    display(Markdown(
-        "On this one split " + "; ".join(found) + f" (segment accuracy). With {len(test0)} test segments "
-        f"from {n_rec} recordings (one recording is {100 / n_rec:.1f} points) a single split cannot settle "
-        "differences of a few points: read these as the seed's claims neither confirmed nor refuted unless "
-        "the difference is large."))
+    seed_found = f"; the seed found it {CLAIM[name]}" if name in CLAIM else ""
+    if len(d) > 1:
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        verdict = (f"clearly {'lower' if d.mean() < 0 else 'higher'}" if abs(d.mean()) > 2 * se
+                   else "within twice its standard error: not settled")
+        found.append(f"{WHAT[name]} {100 * d.mean():+.1f} points against {st['ref']} over {len(d)} paired "
+                     f"repeats ({verdict}{seed_found})")
+    else:
+        found.append(f"{WHAT[name]} {100 * d.mean():+.1f} points against {st['ref']} on its single repeat "
+                     f"(no spread{seed_found})")
+short = [f"{n} ({len(st['seg'])} of {len(exps[n].splits)} repeats)" for n, st in abl_stats.items()
+         if len(st["seg"]) < len(exps[n].splits)]
+missing = [n for n in SEED_ABLATIONS if n not in abl_stats]
+text = ("Over the seed's protocol " + "; ".join(found) + " (segment accuracy; a difference is called clear when "
+        "it exceeds twice the standard error of the paired differences over repeats)." if found else
+        "No ablation has been run here yet.")
+last_epoch = hist.sort_values("epoch").groupby(["experiment", "split"])["train_acc"].last() if len(hist) else None
+stuck = ([f"{n} repeat {k}" for (n, k), acc in last_epoch.items() if n in abl_stats and acc < 0.3]
+         if last_epoch is not None else [])
+if stuck:
+    text += (" Runs whose training accuracy stayed near chance (the network never fitted; they count in the means "
+             "as they are): " + ", ".join(stuck) + ".")
+if short:
+    text += " Fewer repeats than planned (compute budget): " + ", ".join(short) + "."
+if missing:
+    text += " Not run here (compute budget): " + ", ".join(missing) + "."
+display(Markdown(text))
 
 # %% [markdown]
 # ## 4. What the seed could not show: the improved recipe
@@ -590,13 +709,18 @@ MODEL_NAMES = {"model3_seed": "keras-model3 seed-recipe", "improved": "keras-mod
                "model3_emobox": "keras-model3 seed-recipe", "model3_loso": "keras-model3 seed-recipe",
                "improved_emobox": "keras-model3 improved", "improved_loso": "keras-model3 improved",
                "model1_seed": "keras-model1 seed-recipe", "model2_seed": "keras-model2 seed-recipe",
+               "model1_kernel5": "keras-model1 kernel5 seed-recipe",
+               "model1_dropout03": "keras-model1 dropout0.3 seed-recipe",
+               "model1_dropout07": "keras-model1 dropout0.7 seed-recipe",
+               "model1_wiener": "keras-model1 wiener seed-recipe",
+               "model3_specaugment": "keras-model3 specaugment seed-recipe",
+               "model3_pitch": "keras-model3 pitch-aug seed-recipe",
                "heavy_aug": "keras-model3 heavy-aug (first recipe)",
                **{name: f"keras-model3 seed-recipe ensemble-{keras_cnn.ENSEMBLE_SIZE}" for name in ENSEMBLES}}
 # how each configuration was chosen: the seed's recipes are fixed budgets (20 epochs, last kept);
 # the improved and heavy recipes and the ensemble were formed after test numbers had been seen
 SELECTIONS = {"improved": "post-hoc", "improved_emobox": "post-hoc", "improved_loso": "post-hoc",
               "heavy_aug": "post-hoc", **{name: "post-hoc" for name in ENSEMBLES}}
-speaker_of = dict(zip(table["recording_id"], table["speaker"].astype(str), strict=True))
 all_pred = pd.concat([pred, *ens_pred], ignore_index=True)
 rows = []
 for name, model_name in MODEL_NAMES.items():
@@ -606,10 +730,11 @@ for name, model_name in MODEL_NAMES.items():
     if name in ENSEMBLES and len(part) < len(exps[ENSEMBLES[name]].splits):
         continue  # an incomplete ensemble protocol is not a result
     s = evaluation.summarize_folds(part[["accuracy", "uar", "f1", "segment_accuracy"]].to_dict("records"))
-    note = ("recording level (mean of segment probabilities); segment_accuracy per 3 s segment"
-            + ("; first repeat only" if name in ABLATIONS else ""))
-    note += "; mean probabilities of 3 Model3s (weight seeds k, 100+k, 200+k)" if name in ENSEMBLES else ""
     base = ENSEMBLES.get(name, name)
+    note = "recording level (mean of segment probabilities); segment_accuracy per 3 s segment"
+    if len(part) < len(exps[base].splits):
+        note += f"; {len(part)} of {len(exps[base].splits)} splits run (compute budget)"
+    note += "; mean probabilities of 3 Model3s (weight seeds k, 100+k, 200+k)" if name in ENSEMBLES else ""
     selection = SELECTIONS.get(name, "fixed-budget")
     rows += evaluation.make_rows("aesdd", exps[base].protocol, model_name, s, notebook="05",
                                  note=note, selection=selection,

@@ -45,6 +45,8 @@ ARCHITECTURES: dict[str, dict[str, tuple[int, ...]]] = {
 }
 #: Class order of the models' outputs (AESDD's five emotions, alphabetical as in the seed).
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "happiness", "sadness")
+#: How pitch-shifted versions enter training (:class:`TrainConfig` ``pitch_mode``).
+PITCH_MODES: tuple[str, ...] = ("draw", "expand")
 HISTORY_COLUMNS = ["epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds",
                    "cpu_seconds"]
 
@@ -274,8 +276,11 @@ class TrainConfig:
     TRAINING recordings held out; the kept model is the epoch with the best validation
     recording accuracy, ties to lower validation loss; training stops after ``patience``
     epochs without improvement, 0 = never), ``pitch_semitones`` (pitch-shifted copies of the
-    training recordings drawn on the fly; the caller supplies them to :func:`train_run`).
-    ``note`` is free text.
+    training recordings; the caller supplies them to :func:`train_run`) with ``pitch_mode``
+    ``"draw"`` (one version of each segment drawn at random each time it enters a batch: the
+    epoch keeps its length) or ``"expand"`` (seed 004's plan: every version of every training
+    segment in every epoch, so the training set and an epoch's cost are multiplied by
+    ``1 + len(pitch_semitones)``). ``note`` is free text.
     """
 
     arch: str = "model3"
@@ -300,11 +305,15 @@ class TrainConfig:
     val_fraction: float = 0.0
     patience: int = 0
     pitch_semitones: tuple[float, ...] = ()
+    pitch_mode: str = "draw"
     note: str = ""
 
     def __post_init__(self) -> None:
         if self.schedule not in ("constant", "cosine"):
             raise ValueError(f"unknown schedule {self.schedule!r}; accepted: constant, cosine")
+        if self.pitch_mode not in PITCH_MODES:
+            raise ValueError(f"unknown pitch_mode {self.pitch_mode!r}; accepted: "
+                             f"{', '.join(PITCH_MODES)}")
         self.pitch_semitones = tuple(float(s) for s in self.pitch_semitones)
 
     def to_json(self) -> str:
@@ -383,9 +392,11 @@ def train_run(train: Segments, test: Segments, config: TrainConfig | None = None
 
     ``variants`` are other versions of the same segments (e.g. pitch-shifted by +-4 semitones:
     :func:`aesdd_pitch_mels`), aligned with the corpus's segments (same order; any superset of
-    the training recordings). Each time a training segment enters a batch, one of its versions
-    (original or a variant) is drawn at random: the augmentation costs no extra time per epoch,
-    where the seed's plan tripled the training set. Test segments are never augmented.
+    the training recordings). With ``config.pitch_mode`` ``"draw"``, each time a training
+    segment enters a batch one of its versions (original or a variant) is drawn at random: the
+    augmentation costs no extra time per epoch. With ``"expand"`` (the seed's plan) the
+    training set is the original segments followed by every variant of them, so an epoch with
+    two variants is three times as long. Test segments are never augmented.
 
     The seed fixes Python's, NumPy's and TensorFlow's generators, the weights, the validation
     split, the batch order and the masks: on one machine with one thread, a run repeats exactly.
@@ -416,6 +427,11 @@ def train_run(train: Segments, test: Segments, config: TrainConfig | None = None
             if not (np.array_equal(part.rec, fit.rec) and np.array_equal(part.y, fit.y)):
                 raise ValueError("variants are not aligned with the training segments")
         bank = np.stack([fit.x] + [part.x for part in parts])
+        if config.pitch_mode == "expand":
+            copies = len(bank)
+            fit = Segments(bank.reshape(-1, *fit.x.shape[1:]), np.tile(fit.y, copies),
+                           np.tile(fit.rec, copies))
+            bank = None
     if set(np.unique(test.rec)) & set(train_recs):
         raise AssertionError("a test recording is among the training recordings")
     scale = ((float(fit.x.mean()), float(fit.x.std())) if config.standardize else (0.0, 1.0))
@@ -783,6 +799,26 @@ IMPROVED_CONFIG = TrainConfig(standardize=True, specaugment=True, freq_masks=1, 
                               time_masks=1, time_width=15, pitch_semitones=(4.0, -4.0),
                               schedule="cosine", epochs=25)
 
+#: The seed's recipe plus SpecAugment alone (the seed's suggestion, never run there): two
+#: frequency masks of up to 15 mel bands and two time masks of up to 20 frames per training
+#: segment (:class:`TrainConfig`'s defaults, fixed before any SpecAugment run), raw dB input,
+#: 20 epochs, the last epoch kept.
+SPECAUGMENT_CONFIG = replace(SEED_CONFIG, specaugment=True)
+#: The seed's recipe plus its pitch-shift augmentation as the seed meant it: every training
+#: segment together with two copies shifted by +1/3 and -1/3 octave (+-4 semitones), the
+#: training set tripled, 20 epochs, the last epoch kept (in the seed's code the augmentation
+#: never ran).
+PITCH_CONFIG = replace(SEED_CONFIG, pitch_semitones=(4.0, -4.0), pitch_mode="expand")
+
+#: The seed's ablations and its two augmentations (pitch shift, which it planned, and
+#: SpecAugment, which it suggested) on its protocol, each over all five repeats: experiment
+#: name -> the seed 004 model of ``serlib/reference/published.csv`` it is compared with
+#: (``None``: the seed published no number, only confusion matrices, a verdict or nothing).
+SEED_ABLATIONS: dict[str, str | None] = {
+    "model1_seed": "keras-model1 (seed 004)", "model2_seed": "keras-model2 (seed 004)",
+    "model1_kernel5": "keras-model1 kernel5 (seed 004)", "model1_dropout03": None,
+    "model1_dropout07": None, "model1_wiener": None,
+    "model3_specaugment": None, "model3_pitch": "keras-model3 pitch-aug (seed 004)"}
 
 #: The Model3 ensemble: the seed's recipe trained ``ENSEMBLE_SIZE`` times per split with
 #: different initialisations (weights seeds ``k``, ``100 + k``, ``200 + k`` for split ``k``);
@@ -815,7 +851,9 @@ def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
     the seed protocol; both on EmoBox's split and leave-one-speaker-out; the seed's recipe
     from other initialisations (the members of the Model3 ensemble); the
     seed's ablations (Model1, Model2, 5x5 kernels, dropout 0.3 and 0.7, Wiener filter; on
-    Model1 as in the seed), the improved recipe's ablations (each part removed or added), and
+    Model1 as in the seed), the seed's recipe with SpecAugment alone
+    (:data:`SPECAUGMENT_CONFIG`) and with its pitch-shift augmentation (:data:`PITCH_CONFIG`),
+    the improved recipe's ablations (each part removed or added), and
     the first, heavier recipe (:data:`HEAVY_CONFIG`). Only the improved recipe's first-repeat
     model is kept (4.6 MB in float32)."""
     from serlib import protocols
@@ -843,6 +881,8 @@ def experiments(table: pd.DataFrame, repeats: int = 5) -> dict[str, Experiment]:
         Experiment("model1_dropout03", replace(m1, dropout=0.3), SEED_PROTOCOL, seed),
         Experiment("model1_dropout07", replace(m1, dropout=0.7), SEED_PROTOCOL, seed),
         Experiment("model1_wiener", replace(m1, wiener=True), SEED_PROTOCOL, seed),
+        Experiment("model3_specaugment", SPECAUGMENT_CONFIG, SEED_PROTOCOL, seed),
+        Experiment("model3_pitch", PITCH_CONFIG, SEED_PROTOCOL, seed),
         Experiment("improved_no_specaugment", replace(imp, specaugment=False), SEED_PROTOCOL,
                    seed),
         Experiment("improved_no_pitch", replace(imp, pitch_semitones=()), SEED_PROTOCOL, seed),

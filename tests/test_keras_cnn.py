@@ -211,3 +211,48 @@ def test_ensemble_averages_members_on_complete_splits():
     loose = kc.ensemble_predictions(pred, ["a", "b"], "ab", complete_only=False)
     assert set(loose["split"]) == {0, 1}
     assert kc.metrics_from_predictions(loose)["split"].tolist() == [0, 1]
+
+
+def test_pitch_expand_triples_the_training_set():
+    data = tiny_segments(n_rec=25)
+    shifted = [kc.Segments(data.x + d, data.y, data.rec) for d in (1.0, -1.0)]
+    train, test = data.take(range(20)), data.take(range(20, 25))
+    cfg = kc.TrainConfig(arch="model1", epochs=1, batch_size=8, pitch_semitones=(4.0, -4.0),
+                         pitch_mode="expand")
+    run = kc.train_run(train, test, cfg, variants=shifted)
+    assert run.n_fit == 3 * len(train)  # every version of every training segment, each epoch
+    drawn = kc.train_run(train, test, replace(cfg, pitch_mode="draw"), variants=shifted)
+    assert drawn.n_fit == len(train)  # one version drawn per segment: the epoch keeps its length
+    assert len(run.proba) == len(drawn.proba) == len(test)  # test segments never augmented
+    with pytest.raises(ValueError, match="accepted: draw, expand"):
+        kc.TrainConfig(pitch_mode="triple")
+    restored = kc.TrainConfig.from_json(cfg.to_json())
+    assert restored == cfg and restored.pitch_mode == "expand"
+
+
+def test_seed_augmentations_and_ablations_on_the_seed_protocol():
+    from serlib import corpora, evaluation, protocols
+
+    fold = protocols.get_protocol("loso-6", "aesdd").folds[0]
+    rows = [{"id": i, "recording_id": i.split("/")[1], **corpora.parse_aesdd_name(i.split("/")[1])}
+            for i in [*fold.train, *fold.test]]
+    exps = kc.experiments(pd.DataFrame(rows))
+    seed = exps["model3_seed"]
+    for name in kc.SEED_ABLATIONS:
+        assert exps[name].protocol == kc.SEED_PROTOCOL
+        assert exps[name].splits is seed.splits and len(seed.splits) == 5  # all five repeats
+        assert exps[name].keep_models == ()
+    spec, pitch = exps["model3_specaugment"].config, exps["model3_pitch"].config
+    # SpecAugment alone: the seed's recipe with only the masks switched on
+    assert replace(spec, specaugment=False) == kc.SEED_CONFIG
+    assert (spec.freq_masks, spec.freq_width, spec.time_masks, spec.time_width) == (2, 15, 2, 20)
+    assert not spec.standardize and not spec.pitch_semitones and spec.epochs == 20
+    # pitch shift as the seed meant it: +-1/3 octave = +-4 semitones, every segment, tripled
+    assert pitch.pitch_semitones == (4.0, -4.0) and pitch.pitch_mode == "expand"
+    assert replace(pitch, pitch_semitones=(), pitch_mode="draw") == kc.SEED_CONFIG
+    assert 12 / 3 == abs(pitch.pitch_semitones[0])
+    # the seed's published number each one is compared with, where the seed published one
+    published = {r["model"] for r in evaluation.published_rows("05")}
+    for name, model in kc.SEED_ABLATIONS.items():
+        assert model is None or model in published, name
+    assert kc.SEED_ABLATIONS["model3_pitch"] == "keras-model3 pitch-aug (seed 004)"
