@@ -97,14 +97,26 @@ class EmoCatcher(nn.Module):
     is): the model first standardises each input channel with a stored mean and standard
     deviation (buffers ``input_mean`` and ``input_std``, set from the training clips by
     :meth:`set_input_stats`) and zeroes the padded frames again. The seed feeds raw dB levels.
+
+    ``gain_norm`` (not the seed's; off by default): before anything else, each clip's mean
+    level in dB over its valid frames and its first ``level_channels`` channels (the log-mel
+    bands; default all ``input_dim``) is subtracted from those channels (:func:`gain_normalize`).
+    Scaling a signal by a factor ``g`` adds ``20 log10 g`` dB to every log-mel value, so the
+    model's output no longer depends on the recording level.
     """
 
     def __init__(self, input_dim: int = 64, hidden_dim: int = 128, kernel_size: int = 3,
                  num_classes: int = 8, conv_dropout: float = 0.2, head_dropout: float = 0.1,
-                 standardize: bool = False):
+                 standardize: bool = False, gain_norm: bool = False,
+                 level_channels: int | None = None):
         super().__init__()
         self.input_dim, self.hidden_dim, self.num_classes = input_dim, hidden_dim, num_classes
         self.standardize = standardize
+        self.gain_norm = gain_norm
+        self.level_channels = input_dim if level_channels is None else int(level_channels)
+        if not 0 < self.level_channels <= input_dim:
+            raise ValueError(f"level_channels must be in 1..input_dim ({input_dim}), not "
+                             f"{level_channels}")
         if standardize:
             self.register_buffer("input_mean", torch.zeros(input_dim))
             self.register_buffer("input_std", torch.ones(input_dim))
@@ -170,6 +182,8 @@ class EmoCatcher(nn.Module):
             x = x.squeeze(1)
         frames = torch.arange(x.shape[-1], device=x.device)[None, :]
         valid = (frames < torch.as_tensor(lengths).to(x.device)[:, None])[:, None, :]
+        if self.gain_norm:
+            x = gain_normalize(x, lengths, self.level_channels)
         if self.standardize:
             x = (x - self.input_mean[None, :, None]) / self.input_std[None, :, None]
             x = x * valid
@@ -189,6 +203,22 @@ class EmoCatcher(nn.Module):
         att, weights = self.attention(query, out, out, out_lengths)
         logits = self.linear2(self.linear1(att.squeeze(1)))
         return (logits, weights) if return_attention_weights else logits
+
+
+def gain_normalize(x: torch.Tensor, lengths: torch.Tensor,
+                   level_channels: int | None = None) -> torch.Tensor:
+    """Per-utterance gain normalisation of a zero-padded batch ``(batch, channels, frames)`` of
+    dB levels: each clip's mean over its ``lengths`` valid frames and its first
+    ``level_channels`` channels (default all) is subtracted from those channels; padded frames
+    stay 0 and the other channels (e.g. deltas, already level-free) are left as they are.
+    Adding a constant (in dB) to a clip's level channels leaves the result unchanged."""
+    c = x.shape[1] if level_channels is None else int(level_channels)
+    frames = torch.arange(x.shape[-1], device=x.device)[None, :]
+    valid = (frames < torch.as_tensor(lengths).to(x.device)[:, None]).to(x.dtype)[:, None, :]
+    level = x[:, :c]
+    mean = (level * valid).sum(dim=(1, 2)) / (valid.sum(dim=(1, 2)) * c).clamp_min(1.0)
+    level = (level - mean[:, None, None]) * valid
+    return torch.cat([level, x[:, c:]], dim=1) if c < x.shape[1] else level
 
 
 def count_parameters(model: nn.Module) -> int:

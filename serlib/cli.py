@@ -16,6 +16,8 @@ EPILOG = """examples:
   python -m serlib run --profile smoke       # quick run on the synthetic demo corpus
   python -m serlib run --profile class       # every chapter in minutes (RAVDESS is enough)
   python -m serlib run --only 02 -p n_jobs 2 # one notebook with a parameter
+  python -m serlib run --corpus emodb --only 01,02,03,04   # chapters 01-04 on EMO-DB
+  python -m serlib run --corpus path/to/mycorpus --only 01  # any corpus by manifest.csv
   python -m serlib audit ../shared/data/aesdd
   python -m serlib demo-data /tmp/demo
   python -m serlib download ravdess
@@ -50,12 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
         "checked against each notebook's parameters cell before any kernel starts. Stops at "
         "the first failing notebook, naming it, its error and its failed copy.")
     run.add_argument("--only", nargs="+", metavar="NN",
-                     help="notebook numbers or names to run (default: all)")
+                     help="notebook numbers or names to run, separated by spaces or commas "
+                     "(01 02, 01,02; default: all)")
     run.add_argument("--profile", default="full", choices=["full", "smoke", "class"],
                      help="full: real corpora where found; smoke: demo corpus, tiny settings; "
                      "class: real corpora (RAVDESS alone is enough), quick settings")
     run.add_argument("-p", "--param", nargs=2, action="append", default=[],
                      metavar=("NAME", "VALUE"), help="a notebook parameter (repeatable)")
+    run.add_argument("--corpus", metavar="NAME_OR_FOLDER",
+                     help="the corpus of chapters 01-04: ravdess (default: the committed "
+                     "chapters, with their AESDD parts), aesdd, emodb, or a corpus folder (a "
+                     "manifest.csv with path,emotion,speaker; named after the folder). Another "
+                     "corpus runs the chapters that take one, with its own protocols, and writes "
+                     "to --out, never to notebooks/; a missing folder exits with code 2")
+    run.add_argument("--out", type=Path, metavar="FOLDER",
+                     help="with --corpus other than ravdess: where the executed notebooks, HTML, "
+                     "figures and results go (default reports/corpora/<corpus>/)")
     run.add_argument("--output-dir", type=Path, help="where executed notebooks go")
     run.add_argument("--no-html", action="store_true", help="skip the HTML reports")
     run.add_argument("--build-only", action="store_true",
@@ -94,15 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
         "with the reason instead. WARNING: the models were trained on RAVDESS only (24 "
         "North-American actors, acted English speech, one studio); on other speakers, languages "
         "and recording conditions they are clearly less accurate than on RAVDESS: treat a "
-        "prediction as a hint, not a measurement. "
+        "prediction as a hint, not a measurement. " + _predict_warning() + " "
         "Exit codes: 0 when at least one file was classified, 1 when every file failed, 2 when "
         "there is no audio file or the model is not found.")
     predict.add_argument("target", type=Path, metavar="AUDIO_OR_FOLDER", nargs="?",
                          help="an audio file, or a folder searched recursively for audio files")
     predict.add_argument("--model", metavar="NAME_OR_PATH",
                          help="a committed model's name (see --list-models) or a checkpoint "
-                         "file (.pt from notebook 06, or the seed's .pth state_dict); default: "
-                         "random-holdout-8-2_seed_fold1_seed999")
+                         "file (.pt from notebooks 06 and 07, or the seed's .pth state_dict); "
+                         "default: random-holdout-8-2_full-gain_fold1_seed999 (gain-normalised; "
+                         "the previous default random-holdout-8-2_seed_fold1_seed999 is listed "
+                         "too)")
     predict.add_argument("--list-models", action="store_true",
                          help="list the committed models (name, protocol, recipe, seed, how "
                          "the kept epoch was chosen) and exit")
@@ -123,7 +137,7 @@ def _cmd_run(args) -> int:
     try:
         runner.run_notebooks(only=args.only, profile=args.profile, overrides=overrides,
                              output_dir=args.output_dir, html=not args.no_html,
-                             install=not args.build_only)
+                             install=not args.build_only, corpus=args.corpus, out=args.out)
     except runner.NotebookFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -170,6 +184,13 @@ def _cmd_download(args) -> int:
         return 1
     print(f"RAVDESS is ready at {folder}")
     return 0
+
+
+def _predict_warning() -> str:
+    """The cross-corpus numbers of predict's help, read from reports/results.csv now."""
+    from serlib import predict_warning
+
+    return predict_warning.warning_text()
 
 
 def _cmd_predict(args) -> int:

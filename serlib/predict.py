@@ -10,6 +10,12 @@ Models: the ``.pt`` files of :data:`MODEL_FOLDERS` that have a run-store record
 (:mod:`serlib.runstore`), chosen by name (:func:`list_models`), or any checkpoint by path.
 Probabilities come from :func:`serlib.cabg.predict_proba`, the function the evaluation uses,
 one file at a time, so a file's result never depends on the other files.
+
+The default model normalises each clip's level (:attr:`serlib.training.TrainConfig.gain_norm`),
+so a louder or quieter recording of the same speech gets the same answer. It was trained on
+RAVDESS only: on other speakers, languages and recording conditions it is less accurate, and
+across corpora much less; :func:`serlib.predict_warning.warning_text` quotes the cross-corpus
+numbers that chapter 07 measured (read from ``reports/results.csv`` when called).
 """
 
 from __future__ import annotations
@@ -24,9 +30,13 @@ from torch import nn
 
 from serlib import audio, cabg, corpora, features, paths, runstore
 
-#: The model the command uses when ``--model`` is not given (committed, trained by notebook 06
-#: on the seed's hold-out training part).
-DEFAULT_MODEL = Path("models") / "cabg" / "random-holdout-8-2_seed_fold1_seed999.pt"
+#: The model the command uses when ``--model`` is not given (committed, trained by notebook 07
+#: on the seed's hold-out training part with per-utterance gain normalisation, a fixed budget of
+#: 60 epochs, last epoch kept).
+DEFAULT_MODEL = Path("models") / "cabg" / "random-holdout-8-2_full-gain_fold1_seed999.pt"
+#: The default before gain normalisation (notebook 06's validation-selected seed recipe; still
+#: listed by ``--list-models``).
+PREVIOUS_DEFAULT = Path("models") / "cabg" / "random-holdout-8-2_seed_fold1_seed999.pt"
 
 #: Where the committed models live (relative to the project root).
 MODEL_FOLDERS = (Path("models") / "cabg", Path("models") / "mfcc_cnn")

@@ -44,7 +44,9 @@ class TrainConfig:
     ``time_masks`` masks of up to ``time_width`` frames, filled with the clip's mean level),
     ``mixup`` (Beta(alpha, alpha) mixing of pairs within a batch; 0 = off), ``standardize``
     (the CABG model standardises each input channel with the mean and std of the fitted clips,
-    stored in the model; the seed feeds raw dB levels).
+    stored in the model; the seed feeds raw dB levels), ``gain_norm`` (the CABG model
+    subtracts each clip's mean log-mel level in dB before anything else, so that its output
+    does not depend on the recording level: :func:`serlib.cabg.gain_normalize`).
 
     Other models: ``arch`` ``"mfcc-cnn"`` is seed 002's CNN (:mod:`serlib.mfcc_cnn`), trained
     as that seed did with ``optimizer="adam"`` and ``schedule="cosine-restarts"``
@@ -75,6 +77,7 @@ class TrainConfig:
     schedule: str = "plateau"
     restart_epochs: int = 10
     standardize: bool = False
+    gain_norm: bool = False
     #: where the model trains: ``"cpu"`` (default), ``"cuda"``/``"cuda:N"``, or ``"auto"``
     #: (a CUDA device when one is present, else the CPU); results are stored on the CPU
     device: str = "cpu"
@@ -85,8 +88,12 @@ class TrainConfig:
             if getattr(self, name) not in accepted:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; accepted: "
                                  f"{', '.join(accepted)}")
-        if self.standardize and self.arch != "cabg":
-            raise ValueError(f"standardize applies to arch 'cabg' only, not {self.arch!r}")
+        for name in ("standardize", "gain_norm"):
+            if getattr(self, name) and self.arch != "cabg":
+                raise ValueError(f"{name} applies to arch 'cabg' only, not {self.arch!r}")
+        if self.standardize and self.gain_norm:
+            raise ValueError("standardize and gain_norm cannot be combined (the stored input "
+                             "statistics would be those of the un-normalised levels)")
 
     def model_kwargs(self, n_mels: int = 64, num_classes: int = 8, frames: int = 94) -> dict:
         """Constructor arguments of the model (``n_mels``: input rows before deltas;
@@ -94,7 +101,11 @@ class TrainConfig:
         if self.arch == "mfcc-cnn":
             return {"n_mfcc": n_mels, "frames": frames, "num_classes": num_classes}
         kwargs = {"input_dim": n_mels * (3 if self.deltas else 1), "num_classes": num_classes}
-        return {**kwargs, "standardize": True} if self.standardize else kwargs
+        if self.standardize:
+            kwargs["standardize"] = True
+        if self.gain_norm:
+            kwargs.update(gain_norm=True, level_channels=n_mels)
+        return kwargs
 
 
 ARCHS = ("cabg", "mfcc-cnn")
@@ -917,3 +928,38 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
     result.histories = h.reset_index(drop=True)
     result.per_run = summarize_protocol(result.histories)
     return result
+
+
+def summary_frame(values: dict[str, Sequence[float]]) -> pd.DataFrame:
+    """A :func:`serlib.evaluation.make_rows` summary from ``{metric: [mean, std, n]}``: one row
+    per metric with columns ``mean``, ``std``, ``n``.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
+    """
+    for metric, v in values.items():
+        if len(v) != 3:
+            raise ValueError(f"summary_frame: {metric!r} needs [mean, std, n], not {list(v)}")
+    return pd.DataFrame(values, index=["mean", "std", "n"]).T
+
+
+def result_rows(result: ProtocolResult, y: Sequence[int], speakers: Sequence, model: str,
+                selection: str, notebook: str, note: str = "", corpus: str = "ravdess"
+                ) -> list[dict]:
+    """Results rows (:func:`serlib.evaluation.make_rows`) of a protocol's single models: the
+    accuracy, UAR and macro F1 of their kept weights (mean, std and count over runs; fractions),
+    with the speaker-clustered 95 % intervals of accuracy and UAR computed from every tested
+    clip (:func:`result_predictions`). Raises ``ValueError`` for an unevaluated result.
+
+    Used in: notebooks/06_cabg_ravdess.ipynb, notebooks/07_beyond_the_seeds.ipynb.
+    """
+    from serlib import evaluation
+
+    if not result.available:
+        raise ValueError(f"{result.protocol}: no evaluated runs (train them first)")
+    kept = result.summary().loc[["accuracy (validation-selected epoch)",
+                                 "UAR (validation-selected epoch)",
+                                 "macro F1 (validation-selected epoch)"]]
+    kept.index = ["accuracy", "uar", "f1"]
+    return evaluation.make_rows(corpus, result.protocol, model, kept, notebook=notebook,
+                                note=note, selection=selection,
+                                predictions=result_predictions(result, y, speakers))

@@ -144,3 +144,32 @@ def test_predictions_do_not_depend_on_the_batch():
     np.testing.assert_allclose(batched, alone, atol=1e-5)
     padded = cabg.predict_proba(model, clips, batch_size=64, seed_padding=True)
     assert np.abs(padded - alone).max() > 1e-3
+
+
+def test_gain_norm_makes_the_output_independent_of_the_level():
+    """Scaling a signal by g adds 20 log10 g dB to its log-mel: a gain-normalised model's
+    output does not move; the seed's model's does."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    clips = [rng.normal(-40, 8, (64, n)).astype(np.float32) for n in (9, 17, 30)]
+    plain = cabg.EmoCatcher().eval()
+    gain = cabg.EmoCatcher(gain_norm=True).eval()
+    gain.load_state_dict(plain.state_dict())
+    for db in (-12.04, -6.02, 6.02, 12.04):  # 0.25x, 0.5x, 2x, 4x
+        shifted = [c + db for c in clips]
+        np.testing.assert_allclose(cabg.predict_proba(gain, shifted),
+                                   cabg.predict_proba(gain, clips), atol=1e-5)
+        assert np.abs(cabg.predict_proba(plain, shifted)
+                      - cabg.predict_proba(plain, clips)).max() > 1e-3
+
+
+def test_gain_normalize_subtracts_the_clip_mean_of_level_channels_only():
+    x, lengths = cabg.pad_batch([np.full((6, 4), -30.0, np.float32),
+                                 np.arange(12, dtype=np.float32).reshape(6, 2)])
+    out = cabg.gain_normalize(x, lengths, level_channels=3)
+    assert torch.allclose(out[0, :3], torch.zeros(3, 4))  # a constant clip becomes 0
+    assert torch.equal(out[0, 3:], x[0, 3:])  # the other channels are left alone
+    assert torch.equal(out[1, :, 2:], torch.zeros(6, 2))  # padding stays 0
+    assert float(out[1, :3, :2].mean()) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="level_channels"):
+        cabg.EmoCatcher(input_dim=64, level_channels=65)

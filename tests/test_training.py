@@ -394,3 +394,41 @@ def test_parallel_runs_give_the_same_results_as_serial(tmp_path: Path):
         a = np.load(training.probabilities_path(tmp_path / "serial", run))
         b = np.load(training.probabilities_path(tmp_path / "parallel", run))
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_gain_norm_option_builds_a_level_free_model_and_checks_its_arch():
+    cfg = training.TrainConfig(gain_norm=True, deltas=True)
+    assert cfg.model_kwargs(64, 8) == {"input_dim": 192, "num_classes": 8, "gain_norm": True,
+                                       "level_channels": 64}
+    with pytest.raises(ValueError, match="gain_norm applies to arch 'cabg' only"):
+        training.TrainConfig(gain_norm=True, arch="mfcc-cnn", optimizer="adam")
+    with pytest.raises(ValueError, match="cannot be combined"):
+        training.TrainConfig(gain_norm=True, standardize=True)
+    xs, ys = toy_data(24)
+    result = training.fit(xs, ys, [], [], config=training.TrainConfig(
+        epochs=1, batch_size=8, gain_norm=True), num_classes=3)
+    model = training.build_model("cabg", **result.model_kwargs)
+    model.load_state_dict(result.last_state)
+    from serlib import cabg
+
+    np.testing.assert_allclose(cabg.predict_proba(model, [x + 9.0 for x in xs[:5]]),
+                               cabg.predict_proba(model, xs[:5]), atol=1e-5)
+
+
+def test_result_rows_and_summary_frame(tmp_path: Path):
+    table, y, logmels, cfg = toy_protocol(0)
+    result = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+                                   train="missing")
+    speakers = table["actor"].to_numpy()
+    rows = training.result_rows(result, y, speakers, "m", "validation", "07", note="n")
+    assert [r["metric"] for r in rows] == ["accuracy", "uar", "f1"]
+    assert rows[0]["mean"] == pytest.approx(result.scores["accuracy"].mean(), abs=1e-6)
+    assert all(r["notebook"] == "07" and r["selection"] == "validation" for r in rows)
+    assert rows[0]["ci_low"] <= rows[0]["mean"] <= rows[0]["ci_high"]
+    frame = training.summary_frame({"accuracy": [0.5, 0.1, 3]})
+    assert frame.loc["accuracy", "n"] == 3
+    with pytest.raises(ValueError, match="mean, std, n"):
+        training.summary_frame({"accuracy": [0.5]})
+    with pytest.raises(ValueError, match="no evaluated runs"):
+        training.result_rows(training.ProtocolResult("p", []), y, speakers, "m", "validation",
+                             "07")
