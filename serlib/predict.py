@@ -220,10 +220,24 @@ def load_model(path: Path | str) -> nn.Module:
     return cabg.load_state(path)
 
 
-def model_labels(model: nn.Module, record: runstore.RunRecord | None) -> tuple[str, ...]:
-    """The class names of ``model``: those of its training corpus (:data:`CORPUS_LABELS`;
-    RAVDESS without a record), else ``class_0`` ... ."""
+def checkpoint_classes(path: Path | str) -> tuple[str, ...] | None:
+    """The class names a notebook checkpoint stores in its ``meta`` (``classes``: e.g. seed
+    002's 7-class model, trained without "sad"), or ``None``."""
+    import torch
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    classes = ckpt.get("meta", {}).get("classes") if isinstance(ckpt, dict) else None
+    return tuple(classes) if classes else None
+
+
+def model_labels(model: nn.Module, record: runstore.RunRecord | None,
+                 path: Path | str | None = None) -> tuple[str, ...]:
+    """The class names of ``model``: those its checkpoint ``path`` stores, else those of its
+    training corpus (:data:`CORPUS_LABELS`; RAVDESS without a record), else ``class_0`` ... ."""
     n = int(model.num_classes)
+    stored = checkpoint_classes(path) if path is not None else None
+    if stored and len(stored) == n:
+        return stored
     labels = CORPUS_LABELS.get(record.corpus if record else "ravdess")
     return labels if labels and len(labels) == n else tuple(f"class_{k}" for k in range(n))
 
@@ -265,7 +279,7 @@ def predict_files(files: Sequence[Path | str], model_path: Path | str | None = N
     """
     info = resolve_model(model_path)
     model = load_model(info.path)
-    labels = tuple(labels) if labels is not None else model_labels(model, info.record)
+    labels = tuple(labels) if labels is not None else model_labels(model, info.record, info.path)
     if len(labels) != model.num_classes:
         raise ValueError(f"{len(labels)} labels for a model of {model.num_classes} classes")
     end = front_end(model)

@@ -201,6 +201,20 @@ def test_mfcc_cnn_model_uses_its_own_front_end(tmp_path: Path, clips: Path):
     assert "after the first 0.9 s" in table["error"].iloc[1]
 
 
+def test_a_model_trained_on_fewer_classes_is_labelled_from_its_checkpoint(tmp_path: Path,
+                                                                           clips: Path):
+    from serlib.mfcc_cnn import SEVEN_CLASSES, MfccCNN
+
+    config = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts")
+    kwargs = config.model_kwargs(32, len(SEVEN_CLASSES), 94)
+    path = training.save_checkpoint(tmp_path / "seven.pt", MfccCNN(**kwargs).state_dict(), kwargs,
+                                    config, {"classes": list(SEVEN_CLASSES)})
+    table = predict.predict_files([clips / "a.wav"], path)
+    assert "prob_sad" not in table.columns
+    assert [c for c in table.columns if c.startswith("prob_")] == [
+        f"prob_{c}" for c in SEVEN_CLASSES]
+
+
 def test_predict_help_warns_about_other_speakers():
     help_text = " ".join(cli.build_parser()._subparsers._group_actions[0]
                          .choices["predict"].format_help().split())
