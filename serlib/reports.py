@@ -13,6 +13,7 @@ from serlib import evaluation, paths
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 CAVEAT_START, CAVEAT_END = "<!-- caveats:start -->", "<!-- caveats:end -->"
+CROSS_START, CROSS_END = "<!-- cross:start -->", "<!-- cross:end -->"
 SOURCE_LABEL = {"ours": "this study", "seed": "seed (published)", "anchor": "external anchor"}
 
 
@@ -83,6 +84,29 @@ def caveat_table(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFram
                                               "n": "folds/seeds"})
 
 
+def cross_corpus_table(results: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """This study's across-corpus rows (protocols ``cross-<train>-to-<test>``, chapter 07): one
+    row per pair (trained on, tested on) and one column per model with ``metric`` in percent and
+    its 95 % interval; empty when the results file has none.
+
+    Used in: the README (section on classifying your own recordings).
+    """
+    rows = results[results["protocol"].str.startswith("cross-") & (results["metric"] == metric)
+                   & (results["source"] == "ours")]
+    if not len(rows):
+        return pd.DataFrame()
+    pairs = rows["protocol"].str.removeprefix("cross-").str.split("-to-", n=1)
+    rows = rows.assign(trained=[p[0] for p in pairs], tested=[p[1] for p in pairs],
+                       cell=[f"{m * 100:.1f}" + (f" ({lo * 100:.1f}-{hi * 100:.1f})"
+                                                 if pd.notna(lo) and pd.notna(hi) else "")
+                             for m, lo, hi in zip(rows["mean"], rows["ci_low"], rows["ci_high"],
+                                                  strict=True)])
+    table = rows.pivot_table(index=["trained", "tested"], columns="model", values="cell",
+                             aggfunc="first").reset_index()
+    table.columns.name = None
+    return table.rename(columns={"trained": "trained on", "tested": "tested on"})
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """A GitHub-flavoured markdown table (no extra dependency)."""
     head = "| " + " | ".join(table.columns) + " |"
@@ -121,6 +145,11 @@ def write_readme_tables(reports: Path | None = None, readme: Path | None = None,
         text = replace_between_markers(readme.read_text(), block)
         if CAVEAT_START in text:
             text = replace_between_markers(text, caveat_block, CAVEAT_START, CAVEAT_END)
+        if CROSS_START in text:
+            cross = cross_corpus_table(results) if len(results) else pd.DataFrame()
+            text = replace_between_markers(text, markdown_table(cross) if len(cross)
+                                           else "_no cross-corpus rows yet_", CROSS_START,
+                                           CROSS_END)
         readme.write_text(text)
     pages = sorted((reports / "html").glob("*.html"))
     links = "\n".join(f"- [{p.stem}](html/{p.name})" for p in pages)

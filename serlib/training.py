@@ -459,7 +459,7 @@ def make_runs(protocol: str, splits: Sequence[tuple[np.ndarray, np.ndarray]], y:
 def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
               config: TrainConfig, out_dir: Path | str | None = None,
               log: Callable[[str], None] | None = None, save_weights: bool = True,
-              augmented: Sequence[Sequence[np.ndarray]] = ()
+              augmented: Sequence[Sequence[np.ndarray]] = (), num_classes: int = 8
               ) -> tuple[FitResult, pd.DataFrame]:
     """Train one run and (with ``out_dir``) save ``<name>.pt`` (validation-selected weights,
     unless ``save_weights`` is false) and ``<name>.csv`` (history). Returns the fit and its
@@ -478,7 +478,7 @@ def train_run(run: RunSpec, inputs: Sequence[np.ndarray], y: Sequence[int],
     fit_x = pick(run.fit_idx) + [version[i] for version in augmented for i in run.fit_idx]
     fit_y = np.tile(y[run.fit_idx], 1 + len(augmented))
     result = fit(fit_x, fit_y, pick(run.val_idx), y[run.val_idx],
-                 pick(run.test_idx), y[run.test_idx], cfg, log=log)
+                 pick(run.test_idx), y[run.test_idx], cfg, num_classes=num_classes, log=log)
     history = result.history.assign(protocol=run.protocol, variant=run.variant, fold=run.fold,
                                     seed=run.seed)
     if out_dir is not None:
@@ -587,18 +587,19 @@ def protocol_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], seeds: S
 
 
 def _train_in_worker(run: RunSpec, inputs, y, config: TrainConfig, folder: str,
-                     augmented) -> str:
+                     augmented, num_classes: int = 8) -> str:
     """One run in a worker process (one torch thread, as every run here)."""
     torch.set_num_threads(1)
-    train_run(run, inputs, y, config, out_dir=folder, augmented=augmented)
+    train_run(run, inputs, y, config, out_dir=folder, augmented=augmented,
+              num_classes=num_classes)
     return run.name
 
 
 def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Sequence[int],
                    config: TrainConfig, folder: Path | str, retrain: bool = False,
                    log: Callable[[str], None] | None = None,
-                   augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1
-                   ) -> list[str]:
+                   augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1,
+                   num_classes: int = 8) -> list[str]:
     """Train the runs whose checkpoint is not in ``folder`` yet (all of them with
     ``retrain``); returns the names of the runs trained now. ``inputs`` (and ``augmented``,
     see :func:`train_run`) are prepared already.
@@ -610,13 +611,14 @@ def ensure_trained(runs: Sequence[RunSpec], inputs: Sequence[np.ndarray], y: Seq
     todo = [run for run in runs if retrain or not has_result(run, folder)]
     if n_jobs == 1 or len(todo) < 2:
         for run in todo:
-            train_run(run, inputs, y, config, out_dir=folder, log=log, augmented=augmented)
+            train_run(run, inputs, y, config, out_dir=folder, log=log, augmented=augmented,
+                      num_classes=num_classes)
         return [run.name for run in todo]
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    jobs = (delayed(_train_in_worker)(run, inputs, y, config, str(folder), augmented)
-            for run in todo)
+    jobs = (delayed(_train_in_worker)(run, inputs, y, config, str(folder), augmented,
+                                      num_classes) for run in todo)
     done = []
     with tqdm(total=len(todo), desc="training runs", unit="run") as bar:
         for name in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
@@ -893,8 +895,8 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
                  folder: Path | str, *, variant: str = "seed", folds: Sequence[int] | None = None,
                  train: str = "never", val_frac: float = 0.1,
                  log: Callable[[str], None] | None = None,
-                 augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1
-                 ) -> ProtocolResult:
+                 augmented: Sequence[Sequence[np.ndarray]] = (), n_jobs: int = 1,
+                 corpus: str = "ravdess", num_classes: int = 8) -> ProtocolResult:
     """Everything a notebook needs for one protocol: make the runs, train them (``train``:
     ``"never"``, ``"missing"`` = those without a checkpoint, or ``"all"``), then re-evaluate
     every checkpoint on its test part and load the histories. With ``"never"`` and missing
@@ -902,11 +904,13 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
     ``missing`` (the notebook says "not run yet"). ``val_frac`` 0 fits on the whole training
     part and keeps the last epoch (see :func:`carve_validation`). ``augmented``: extra
     versions of ``logmels`` added to every fitted part (:func:`train_run`). ``n_jobs``: runs
-    trained in parallel (:func:`ensure_trained`)."""
+    trained in parallel (:func:`ensure_trained`). ``corpus``: whose registered protocol
+    (e.g. ``emodb``'s ``emobox-5fold``); ``num_classes``: the model's outputs (the corpus's
+    emotions; labels ``y`` are indices into them)."""
     if train not in ("never", "missing", "all"):
         raise ValueError(f"train must be never, missing or all, not {train!r}")
     runs = protocol_runs(protocol, table, y, seeds, variant=variant, folds=folds,
-                         val_frac=val_frac)
+                         val_frac=val_frac, corpus=corpus)
     folder = Path(folder)
     missing = [r.name for r in runs if not has_result(r, folder)]
     result = ProtocolResult(protocol, runs, missing=missing)
@@ -915,7 +919,7 @@ def run_protocol(protocol: str, table: pd.DataFrame, y: Sequence[int],
         extra = [prepare_inputs(version, config) for version in augmented]
         result.trained = ensure_trained(runs, inputs, y, config, folder,
                                         retrain=train == "all", log=log, augmented=extra,
-                                        n_jobs=n_jobs)
+                                        n_jobs=n_jobs, num_classes=num_classes)
         result.missing = []
     done = [r for r in runs if r.name not in result.missing]
     if not done:

@@ -70,3 +70,23 @@ def test_readme_table_traces_to_the_results_file():
     assert len(shown), "no primary row: the study plan names none that was measured"
     assert shown["selection"].isin(["validation", "fixed-budget"]).all()
     assert shown["ci_low"].notna().all() and shown["ci_high"].notna().all()
+
+
+def test_cross_corpus_table_one_row_per_pair_with_intervals(tmp_path):
+    summary = pd.DataFrame({"mean": [0.421], "std": [0.0], "n": [1]}, index=["accuracy"])
+    preds = pd.DataFrame({"speaker": [f"s{i % 10}" for i in range(200)],
+                          "y_true": [i % 6 for i in range(200)],
+                          "y_pred": [(i % 6) if i % 5 else 0 for i in range(200)],
+                          "replicate": 0})
+    rows = evaluation.make_rows("emodb", "cross-ravdess-to-emodb", "cabg", summary,
+                                notebook="07", selection="fixed-budget", predictions=preds)
+    rows += evaluation.make_rows("emodb", "cross-ravdess-to-emodb", "lr", summary,
+                                 notebook="07", selection="fixed-budget")
+    rows += evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04",
+                                 selection="validation")
+    evaluation.upsert_results(tmp_path, rows)
+    table = reports.cross_corpus_table(evaluation.read_results(tmp_path))
+    assert table[["trained on", "tested on"]].values.tolist() == [["ravdess", "emodb"]]
+    assert table["lr"].iloc[0] == "42.1"
+    assert table["cabg"].iloc[0].startswith("42.1 (") and "-" in table["cabg"].iloc[0]
+    assert reports.cross_corpus_table(evaluation.read_results(tmp_path).iloc[0:0]).empty
