@@ -24,8 +24,9 @@ from serlib import paths, runstore
 
 HERE = Path(__file__).parent
 #: Run stores with run records, and the chapter that reads each.
-RECORD_STORES = {"models/cabg": "06, 07", "models/mfcc_cnn": "06",
-                 "models/seed001_nets": "04", "models/seed003_bigru": "06"}
+RECORD_STORES = {"models/cabg": "06, 07", "models/cabg/cross": "07", "models/cabg_emodb": "07",
+                 "models/mfcc_cnn": "06", "models/seed001_nets": "04",
+                 "models/seed003_bigru": "06"}
 
 
 def ablation_seconds(folder: Path) -> list[float]:
