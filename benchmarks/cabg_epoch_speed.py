@@ -4,7 +4,8 @@
   ``librosa.load`` at 22 050 Hz, computes the 64-mel log spectrogram and its VAD cut for every
   clip in every epoch; a ``DataLoader`` with shuffled batches of 32, zero-padded; one training
   pass and one pass over the test clips per epoch, loaded the same way;
-* **serlib's loop**: :func:`serlib.training.fit` on the VAD-cut log-mels of notebook 02's
+* **serlib's loop**: :func:`serlib.training.torch_training.fit` on the VAD-cut log-mels of notebook
+02's
   on-disk cache (loaded once, timed separately), one training pass and one test pass per epoch.
 
 Both train the same model (EmoCatcher, AdaBelief at 1e-3, cross-entropy with label smoothing
@@ -33,7 +34,11 @@ from adabelief_pytorch import AdaBelief
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from serlib import audio, cabg, corpora, features, protocols, training
+from serlib.data import audio, corpora
+from serlib.features import acoustic, extraction
+from serlib.models import cabg
+from serlib.protocols import registry
+from serlib.training import torch_training
 
 HERE = Path(__file__).parent
 SEED_WAY = "seed's loop: librosa.load + mel + VAD every clip, every epoch"
@@ -91,11 +96,11 @@ def main(rounds: int = 2) -> pd.DataFrame:
     table = corpora.load_ravdess().table
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
     # the seed's hold-out split
-    ((train_idx, test_idx),) = protocols.fold_splits("random-holdout-8-2", table)
+    ((train_idx, test_idx),) = registry.fold_splits("random-holdout-8-2", table)
     files = table["path"].tolist()
 
     start = time.perf_counter()
-    cached = features.extract(files, features.emocatcher_input_file, {}, n_jobs=1, progress=False)
+    cached = extraction.extract(files, acoustic.emocatcher_input_file, {}, n_jobs=1, progress=False)
     load_seconds = time.perf_counter() - start
     arrays = [v["logmel"] for v in cached.values]
 
@@ -109,9 +114,9 @@ def main(rounds: int = 2) -> pd.DataFrame:
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
 
     def serlib_epoch(seed: int) -> None:
-        training.fit([arrays[i] for i in train_idx], y[train_idx], [], [],
+        torch_training.fit([arrays[i] for i in train_idx], y[train_idx], [], [],
                      [arrays[i] for i in test_idx], y[test_idx],
-                     training.TrainConfig(epochs=1, seed=seed))
+                     torch_training.TrainConfig(epochs=1, seed=seed))
 
     rows = []
     for r in range(rounds):

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from serlib import corpora, features
+from serlib.data import corpora
+from serlib.features import acoustic, extraction
 
 
 def main(n_jobs: int = -1) -> pd.DataFrame:
     ravdess, aesdd = corpora.load_ravdess(), corpora.load_aesdd()
     jobs = [
         ("clip features (seed 001)", ravdess.table["path"].tolist() + aesdd.table["path"].tolist(),
-         features.clip_vector, {}),
+         acoustic.clip_vector, {}),
         ("EmoCatcher 64-mel + VAD (seed 000)", ravdess.table["path"].tolist(),
-         features.emocatcher_input_file, {}),
+         acoustic.emocatcher_input_file, {}),
         ("AESDD 3 s segments, 128-mel (seed 004)", aesdd.table["path"].tolist(),
-         features.aesdd_segment_mels, {"sr": 44100}),
+         acoustic.aesdd_segment_mels, {"sr": 44100}),
     ]
     rows = []
     with tempfile.TemporaryDirectory() as store:
@@ -33,7 +34,7 @@ def main(n_jobs: int = -1) -> pd.DataFrame:
             times = {}
             for phase in ("cold", "warm"):
                 start = time.perf_counter()
-                run = features.extract(files, func, params, n_jobs=n_jobs, cache_dir=Path(store),
+                run = extraction.extract(files, func, params, n_jobs=n_jobs, cache_dir=Path(store),
                                        progress=False)
                 times[phase] = time.perf_counter() - start
                 assert run.failed.empty, run.failed

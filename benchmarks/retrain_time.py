@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from serlib import paths, runstore
+from serlib import paths
+from serlib.training import runstore
 
 HERE = Path(__file__).parent
 #: Run stores with run records, and the chapter that reads each.

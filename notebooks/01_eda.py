@@ -47,7 +47,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import librosa
@@ -56,8 +56,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from serlib import audio, audit, egemaps, plots, protocols
-from serlib.analysis import train_test_overlap
+from serlib.data import audio, audit
+from serlib.evaluation.analysis import train_test_overlap
+from serlib.features import egemaps
+from serlib.plots import figures
+from serlib.protocols import registry
 
 pd.set_option("display.width", 120)
 print(notebook.versions())
@@ -252,16 +255,16 @@ durations = pd.DataFrame({c.name: audit.duration_summary(c.table) for c in loade
 print(durations)
 
 # %%
-fig = plots.duration_histograms({c.name.upper(): c.table for c in loaded})
-plots.save_figure(fig, reports, "01_durations")
+fig = figures.duration_histograms({c.name.upper(): c.table for c in loaded})
+figures.save_figure(fig, reports, "01_durations")
 plt.show()
 
 # %%
 fig, axes = plt.subplots(1, len(loaded), figsize=(6.5 * len(loaded), 3.4), squeeze=False)
 for ax, corpus in zip(axes[0], loaded, strict=True):
-    plots.duration_by_emotion(corpus.table, f"{corpus.name.upper()}:", ax=ax)
+    figures.duration_by_emotion(corpus.table, f"{corpus.name.upper()}:", ax=ax)
 fig.tight_layout()
-plots.save_figure(fig, reports, "01_durations_by_emotion")
+figures.save_figure(fig, reports, "01_durations_by_emotion")
 plt.show()
 
 # %%
@@ -321,7 +324,7 @@ display(Markdown("\n".join(lines) + "\n\nSo duration alone carries some informat
 # One clip per emotion from one RAVDESS actor (same statement, strong intensity where it exists). Under
 # each player: the waveform and the log-mel spectrogram that EmoCatcher (seed 000) uses: 64 mel bands from 0
 # to 6 kHz (its filterbank stops there), in dB. **Red lines**: the voice-activity bounds of seed 000 (found on
-# the mel power, see `serlib.audio.emocatcher_vad`); **yellow band**: the region kept by seed 003's silence
+# the mel power, see `serlib.data.audio.emocatcher_vad`); **yellow band**: the region kept by seed 003's silence
 # trim (`trim_top_db` dB below the peak).
 
 # %%
@@ -335,7 +338,7 @@ def show_example(row, corpus_label):
     _, (start, end) = librosa.effects.trim(y, top_db=trim_top_db)
     display(Markdown(f"**{corpus_label} · {row.emotion}** · `{row.file}` · {row.duration:.2f} s"))
     display(notebook.player(y, sr, playback_sr))
-    fig = plots.waveform_and_logmel(y, sr, logmel, audio.EMOCATCHER_MEL["hop_length"],
+    fig = figures.waveform_and_logmel(y, sr, logmel, audio.EMOCATCHER_MEL["hop_length"],
                                     title=f"{row.emotion}: waveform and log-mel",
                                     vad=vad, trimmed=(start / sr, end / sr), **MEL_RANGE)
     plt.show()
@@ -357,7 +360,7 @@ if smoke:
 for i, row in enumerate(picks.itertuples()):
     fig = show_example(row, "RAVDESS" if study.is_default else main.name.upper())
     if i == 0:
-        plots.save_figure(fig, reports, "01_example_vad")
+        figures.save_figure(fig, reports, "01_example_vad")
 
 # %% [markdown]
 # And the five AESDD emotions from one speaker:
@@ -393,11 +396,11 @@ low, high = min(m.min() for m in logmels), max(m.max() for m in logmels)
 fig, axes = plt.subplots(1, len(pair), figsize=(13, 3.4), squeeze=False)
 for ax, row, (y, sr), logmel in zip(axes[0], pair.itertuples(), signals, logmels, strict=True):
     display(notebook.player(y, sr, playback_sr))
-    plots.logmel_image(logmel, sr, audio.EMOCATCHER_MEL["hop_length"], ax=ax, vmin=low, vmax=high,
+    figures.logmel_image(logmel, sr, audio.EMOCATCHER_MEL["hop_length"], ax=ax, vmin=low, vmax=high,
                        title=f"{row.emotion} ({row.file}): "
-                             + plots.mel_range_text(len(logmel), **MEL_RANGE), **MEL_RANGE)
+                             + figures.mel_range_text(len(logmel), **MEL_RANGE), **MEL_RANGE)
 fig.tight_layout()
-plots.save_figure(fig, reports, "01_calm_vs_sad")
+figures.save_figure(fig, reports, "01_calm_vs_sad")
 plt.show()
 
 # %% [markdown]
@@ -444,9 +447,9 @@ if {"calm", "sad"} <= set(voice.index):
 # %%
 fig, axes = plt.subplots(1, len(loaded), figsize=(6.5 * len(loaded), 3.4), squeeze=False)
 for ax, corpus in zip(axes[0], loaded, strict=True):
-    plots.class_balance(corpus.table, title=f"{corpus.name.upper()}:", ax=ax)
+    figures.class_balance(corpus.table, title=f"{corpus.name.upper()}:", ax=ax)
 fig.tight_layout()
-plots.save_figure(fig, reports, "01_class_balance")
+figures.save_figure(fig, reports, "01_class_balance")
 plt.show()
 
 # %%
@@ -501,10 +504,10 @@ keys = {"same actor": ["speaker"], "same actor+sentence": ["speaker", "statement
         "twin (other repetition)": ["speaker", "emotion", "intensity", "statement"]}
 # every split from the committed registry (python -m serlib protocols lists them)
 compared = {
-    "random 8:2 (seed 000)": protocols.fold_splits("random-holdout-8-2", table),
-    "random 5-fold (seed 000)": protocols.fold_splits("random-5fold", table),
-    "actors 22-24 held out (seed 001)": protocols.fold_splits("actor-holdout-22-24", table),
-    "EmoBox 6 speaker-independent folds": protocols.fold_splits("emobox-6fold", table),
+    "random 8:2 (seed 000)": registry.fold_splits("random-holdout-8-2", table),
+    "random 5-fold (seed 000)": registry.fold_splits("random-5fold", table),
+    "actors 22-24 held out (seed 001)": registry.fold_splits("actor-holdout-22-24", table),
+    "EmoBox 6 speaker-independent folds": registry.fold_splits("emobox-6fold", table),
 }
 overlap = pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
                         for name, folds in compared.items()}).T
@@ -533,9 +536,9 @@ if aesdd is not None:
     table = aesdd.table
     keys = {"same speaker": ["speaker"], "same utterance, other take": ["utterance_id"]}
     compared = {
-        "random 80/20 by recording (seed 004)": protocols.fold_splits("seed004-random-80-20", table)[:1],
-        "EmoBox 25% (EmoBox's own list)": protocols.fold_splits("emobox-25", table, warn=False),
-        "leave one speaker out": protocols.fold_splits("loso-6", table),
+        "random 80/20 by recording (seed 004)": registry.fold_splits("seed004-random-80-20", table)[:1],
+        "EmoBox 25% (EmoBox's own list)": registry.fold_splits("emobox-25", table, warn=False),
+        "leave one speaker out": registry.fold_splits("loso-6", table),
     }
     print(pd.DataFrame({name: train_test_overlap(table, folds, keys).mean()
                         for name, folds in compared.items()}).T.round(3))

@@ -44,12 +44,12 @@
 # * the **mel inputs of the deep models**: EmoCatcher's 64-mel log spectrogram cut by its voice-activity
 #   detection (seed 000) and the 128-mel 3 s segments of AESDD (seed 004).
 #
-# Extraction is cached by file content and parameters (`serlib.features.extract`): change a parameter or a
+# Extraction is cached by file content and parameters (`serlib.features.extraction.extract`): change a parameter or a
 # file and only that is recomputed; a second run reads the cache. Later notebooks only load.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import matplotlib.pyplot as plt
@@ -57,7 +57,10 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from serlib import analysis, audio, features, plots
+from serlib.data import audio
+from serlib.evaluation import analysis
+from serlib.features import acoustic, extraction
+from serlib.plots import figures
 
 pd.set_option("display.width", 120)
 print(notebook.versions())
@@ -84,7 +87,7 @@ notebook.check_parameters(globals(), {  # every parameter checked before any wor
     "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int,
     "clip_sr": {"type": int, "range": (8000, 48000)}, "clip_n_fft": {"type": int, "range": (64, 16384)},
     "clip_hop": {"type": int, "range": (16, 16384)}, "n_mfcc": {"type": int, "range": (1, 128)},
-    "clip_stats": {"type": str, "choices": list(features.STATISTICS), "sep": ","},
+    "clip_stats": {"type": str, "choices": list(acoustic.STATISTICS), "sep": ","},
     "aesdd_sr": {"type": int, "range": (8000, 48000)}})
 study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
 notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
@@ -99,7 +102,7 @@ if study.is_default:
 else:
     ravdess = aesdd = None
 loaded = [c for c in (ravdess, aesdd) if c is not None] if study.is_default else [main]
-frame_params = features.FrameParams(sr=clip_sr, n_fft=clip_n_fft, hop_length=clip_hop,
+frame_params = acoustic.FrameParams(sr=clip_sr, n_fft=clip_n_fft, hop_length=clip_hop,
                                      n_mfcc=n_mfcc, stats=tuple(clip_stats.split(",")))
 reports, artifacts = study.reports, study.artifacts
 
@@ -111,7 +114,7 @@ reports, artifacts = study.reports, study.artifacts
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(features.frame_settings_table())
+print(acoustic.frame_settings_table())
 
 # %% [markdown]
 # The four frame-feature groups of seed 001 for one clip (the first *angry* clip at strong intensity). Each
@@ -129,10 +132,10 @@ table = main.table
 strong = (table["intensity"] == "strong") if "intensity" in table else True  # RAVDESS's strong intensity
 clip = table[(table["emotion"] == "angry") & strong].iloc[0] if (table["emotion"] == "angry").any() else table.iloc[0]
 y, sr = audio.load_audio(clip.path, sr=frame_params.sr)
-frames = features.frame_features(y, sr, frame_params)
-fig = plots.frame_feature_panel(frames, sr, frame_params.hop_length,
+frames = acoustic.frame_features(y, sr, frame_params)
+fig = figures.frame_feature_panel(frames, sr, frame_params.hop_length,
                                 title=f"{clip.file} ({clip.emotion})")
-plots.save_figure(fig, reports, "02_frame_features")
+figures.save_figure(fig, reports, "02_frame_features")
 plt.show()
 
 # %%
@@ -150,8 +153,8 @@ display(Markdown(
 
 # %%
 # NBVAL_CHECK_OUTPUT
-stats = features.clip_statistics(frames["mfcc"][:3])
-print(pd.DataFrame(stats.reshape(5, 3), index=list(features.STATISTICS),
+stats = acoustic.clip_statistics(frames["mfcc"][:3])
+print(pd.DataFrame(stats.reshape(5, 3), index=list(acoustic.STATISTICS),
                    columns=["mfcc 0", "mfcc 1", "mfcc 2"]).astype(float).round(1))
 
 # %% [markdown]
@@ -163,14 +166,14 @@ print(pd.DataFrame(stats.reshape(5, 3), index=list(features.STATISTICS),
 # NBVAL_IGNORE_OUTPUT
 tables, runs = {}, {}
 for corpus in loaded:
-    tables[corpus.name], runs[corpus.name] = features.feature_table(
+    tables[corpus.name], runs[corpus.name] = extraction.feature_table(
         corpus.table, frame_params, n_jobs=n_jobs)
     print(f"{corpus.name}: {runs[corpus.name].summary()}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 for corpus in loaded:
-    _, warm = features.feature_table(corpus.table, frame_params, n_jobs=n_jobs, progress=False)
+    _, warm = extraction.feature_table(corpus.table, frame_params, n_jobs=n_jobs, progress=False)
     print(f"{corpus.name} again (warm cache): {warm.n_cached} of {len(warm.paths)} files "
           "read from the cache")
 
@@ -181,10 +184,10 @@ for corpus in loaded:
 # NBVAL_CHECK_OUTPUT
 for corpus in loaded:
     table = tables[corpus.name]
-    groups = features.feature_groups(table.columns)
+    groups = extraction.feature_groups(table.columns)
     print(f"{corpus.name}: X {table.shape}, failed {len(runs[corpus.name].failed)}; groups "
           + ", ".join(f"{g} {len(c)}" for g, c in groups.items()))
-    features.save_table(corpus.table, table, corpus.name, artifacts)
+    extraction.save_table(corpus.table, table, corpus.name, artifacts)
 
 # %% [markdown]
 # ## 3. Do the features carry emotion, or mostly the speaker?
@@ -194,13 +197,13 @@ for corpus in loaded:
 # spread within each feature group, RAVDESS.
 
 # %%
-meta, X = features.load_table(main.name, artifacts)
+meta, X = extraction.load_table(main.name, artifacts)
 assoc = analysis.emotion_association(X, meta["emotion"])
 fig, ax = plt.subplots(figsize=(7, 3.2))
 sns.boxplot(data=assoc, x="group", y="eta2", ax=ax, color="tab:green")
 ax.set(title=f"{'RAVDESS' if study.is_default else main.name}: variance explained by emotion, per feature", xlabel="feature group",
        ylabel="eta squared (share of variance)")
-plots.save_figure(fig, reports, "02_eta2_by_group")
+figures.save_figure(fig, reports, "02_eta2_by_group")
 plt.show()
 print(assoc.head(8)[["group", "eta2"]].round(3))
 
@@ -221,14 +224,14 @@ display(Markdown(
 # %%
 fig, axes = plt.subplots(len(loaded), 2, figsize=(13, 4.8 * len(loaded)), squeeze=False)
 for row, corpus in enumerate(loaded):
-    meta, X = features.load_table(corpus.name, artifacts)
+    meta, X = extraction.load_table(corpus.name, artifacts)
     points, ratio = analysis.pca_2d(X)
-    plots.projection_scatter(points, meta["emotion"], f"{corpus.name}: PCA by emotion "
+    figures.projection_scatter(points, meta["emotion"], f"{corpus.name}: PCA by emotion "
                              f"({ratio.sum():.0%} of variance)", ax=axes[row, 0])
-    plots.projection_scatter(points, meta["speaker"], f"{corpus.name}: PCA by speaker",
+    figures.projection_scatter(points, meta["speaker"], f"{corpus.name}: PCA by speaker",
                              ax=axes[row, 1])
 fig.tight_layout()
-plots.save_figure(fig, reports, "02_pca_emotion_speaker")
+figures.save_figure(fig, reports, "02_pca_emotion_speaker")
 plt.show()
 
 # %% [markdown]
@@ -239,7 +242,7 @@ plt.show()
 # %%
 rows = []
 for corpus in loaded:
-    meta, X = features.load_table(corpus.name, artifacts)
+    meta, X = extraction.load_table(corpus.name, artifacts)
     for target in ["emotion", "speaker"]:
         mean, std, chance = analysis.identification_accuracy(X, meta[target])
         rows.append({"corpus": corpus.name, "predict": target, "classes": meta[target].nunique(),
@@ -274,7 +277,7 @@ display(Markdown("\n".join(lines) + "\n\n" + (
 # %%
 # NBVAL_IGNORE_OUTPUT
 # default corpus only: EmoCatcher's inputs (RAVDESS)
-emo = features.extract(ravdess.table["path"], features.emocatcher_input_file, {},
+emo = extraction.extract(ravdess.table["path"], acoustic.emocatcher_input_file, {},
                        n_jobs=n_jobs, desc="EmoCatcher inputs")
 print(emo.summary())
 
@@ -284,7 +287,7 @@ print(emo.summary())
 logmels = [v["logmel"] for v in emo.values if v is not None]
 print("mel bands:", sorted({m.shape[0] for m in logmels}))
 print("frames per clip after VAD:")
-print(features.length_summary(logmels).to_string())
+print(acoustic.length_summary(logmels).to_string())
 
 # %% [markdown]
 # ### 4.2 AESDD 3 s segments (seed 004): 128-mel, 128 x 130 per segment
@@ -297,7 +300,7 @@ print(features.length_summary(logmels).to_string())
 # NBVAL_IGNORE_OUTPUT
 # default corpus only: AESDD's 3 s segments (seed 004)
 if aesdd is not None:
-    seg = features.extract(aesdd.table["path"], features.aesdd_segment_mels, {"sr": aesdd_sr},
+    seg = extraction.extract(aesdd.table["path"], acoustic.aesdd_segment_mels, {"sr": aesdd_sr},
                            n_jobs=n_jobs, desc="AESDD segments")
     print(seg.summary())
 else:
@@ -319,17 +322,17 @@ else:
 panels = 2 if mels else 1
 fig, axes = plt.subplots(1, panels, figsize=(6.6 * panels, 3.4), squeeze=False)
 example = logmels[0]
-plots.logmel_image(example, audio.EMOCATCHER_SR, audio.EMOCATCHER_MEL["hop_length"], ax=axes[0, 0],
+figures.logmel_image(example, audio.EMOCATCHER_SR, audio.EMOCATCHER_MEL["hop_length"], ax=axes[0, 0],
                    fmax=audio.EMOCATCHER_MEL["fmax"],
                    title=f"EmoCatcher input: {ravdess.table['file'].iloc[0]}\n(after VAD; "
-                         + plots.mel_range_text(len(example), 0, audio.EMOCATCHER_MEL["fmax"]) + ")")
+                         + figures.mel_range_text(len(example), 0, audio.EMOCATCHER_MEL["fmax"]) + ")")
 if mels:
     segment = mels[0][0]
-    plots.logmel_image(segment, aesdd_sr, 1024, ax=axes[0, 1],
+    figures.logmel_image(segment, aesdd_sr, 1024, ax=axes[0, 1],
                        title=f"AESDD segment: {aesdd.table['file'].iloc[0]}\n(3 s; "
-                             + plots.mel_range_text(len(segment), 0, aesdd_sr / 2) + ")")
+                             + figures.mel_range_text(len(segment), 0, aesdd_sr / 2) + ")")
 fig.tight_layout()
-plots.save_figure(fig, reports, "02_deep_inputs")
+figures.save_figure(fig, reports, "02_deep_inputs")
 plt.show()
 if mels and int(aesdd.table["sample_rate"].max()) < aesdd_sr:
     display(Markdown(f"The AESDD files here are stored at {int(aesdd.table['sample_rate'].max())} Hz: "
@@ -341,7 +344,7 @@ if mels and int(aesdd.table["sample_rate"].max()) < aesdd_sr:
 
 # %%
 n_values = tables[main.name].shape[1]
-lines = [f"* Seed 001's clip vectors ({', '.join(features.feature_groups(tables[main.name].columns))}; "
+lines = [f"* Seed 001's clip vectors ({', '.join(extraction.feature_groups(tables[main.name].columns))}; "
          f"{n_values} values per clip with these parameters) are saved for notebooks 03-04 under "
          f"`{artifacts.name}/features/`."]
 if study.is_default:

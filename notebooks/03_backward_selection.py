@@ -54,7 +54,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import matplotlib.pyplot as plt
@@ -63,7 +63,10 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from serlib import baselines, egemaps, features, plots, protocols, splits
+from serlib.experiments import baselines
+from serlib.features import egemaps, extraction
+from serlib.plots import figures
+from serlib.protocols import registry, splits
 
 pd.set_option("display.width", 120)
 print(notebook.versions(notebook.DEFAULT_PACKAGES + ("opensmile",)))
@@ -103,11 +106,11 @@ memory = baselines.result_cache(use_cache)
 # ## 1. Data: seed 001's clip vectors plus eGeMAPS
 # The clip vectors come from notebook 02 (means over 46 ms frames with a 23 ms hop at 22.05 kHz, plus raw
 # signal statistics). The eGeMAPS functionals are extracted here through the same parallel, cached extractor
-# (`serlib.egemaps.egemaps_file` run by `features.extract`); a second run reads the cache.
+# (`serlib.features.egemaps.egemaps_file` run by `features.extract`); a second run reads the cache.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-meta, X = features.load_table(study.name, artifacts)
+meta, X = extraction.load_table(study.name, artifacts)
 meta, X, run = egemaps.with_egemaps(meta, X, n_jobs=n_jobs)
 print(run.summary())
 
@@ -117,11 +120,11 @@ print(run.summary())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-groups = features.feature_groups(X.columns)
+groups = extraction.feature_groups(X.columns)
 print("groups:", ", ".join(f"{g} {len(c)}" for g, c in groups.items()), f"(total {X.shape[1]})")
 if study.is_default:
     y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
-    ((dev, test),) = protocols.fold_splits("actor-holdout-22-24", meta)  # committed fold list
+    ((dev, test),) = registry.fold_splits("actor-holdout-22-24", meta)  # committed fold list
     print(f"development: actors {actors[dev].min()}-{actors[dev].max()}, {len(dev)} clips; "
           f"test: actors 22-24, {len(test)} clips (not used in this notebook)")
     dev_label, speaker_column = "actors 1-21", "actor"
@@ -187,7 +190,7 @@ sns.stripplot(data=schemes, x="accuracy", y="validation", hue="validation", size
               legend=False)
 ax.set(title=f"LR, all groups, {dev_label}: validation accuracy by validation scheme",
        xlabel="validation accuracy", ylabel="")
-plots.save_figure(fig, reports, "03_validation_schemes")
+figures.save_figure(fig, reports, "03_validation_schemes")
 plt.show()
 
 # %%
@@ -215,7 +218,7 @@ display(Markdown(
 # before and after selecting). A candidate subset's score is its mean accuracy over the grouped folds. At each
 # step the group whose removal scores best is dropped; the run continues to a single group and the best subset
 # on that path is selected. (The runs are cached on disk, keyed by their inputs and by the code of
-# `serlib.baselines`; `use_cache` False recomputes them.)
+# `serlib.experiments.baselines`; `use_cache` False recomputes them.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -278,10 +281,10 @@ display(Markdown("The group whose removal hurts most:\n\n" + "\n".join(lines)))
 fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharey=True)
 for ax, m in zip(axes.flat, models, strict=True):
     e = elims[m]
-    plots.elimination_path(e.path, e.candidates, selected=e.selected, ax=ax,
+    figures.elimination_path(e.path, e.candidates, selected=e.selected, ax=ax,
                            title=f"{baselines.MODEL_LABELS[m]}: backward elimination ({dev_label})")
 fig.tight_layout()
-plots.save_figure(fig, reports, "03_elimination_paths")
+figures.save_figure(fig, reports, "03_elimination_paths")
 plt.show()
 
 # %%
@@ -337,7 +340,7 @@ fig, ax = plt.subplots(figsize=(6, 3.2))
 sns.heatmap(kept.T, annot=True, cbar=False, cmap="Blues", vmin=0, vmax=1, ax=ax, linewidths=0.5)
 ax.set(title=f"Selected feature groups per model (grouped CV, {dev_label})", xlabel="feature group",
        ylabel="model")
-plots.save_figure(fig, reports, "03_selected_groups")
+figures.save_figure(fig, reports, "03_selected_groups")
 plt.show()
 
 # %% [markdown]

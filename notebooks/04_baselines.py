@@ -52,7 +52,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import matplotlib.pyplot as plt
@@ -61,7 +61,11 @@ import pandas as pd
 import soundfile as sf
 from IPython.display import Markdown, display
 
-from serlib import baselines, egemaps, evaluation, features, plots, seed001_nets, splits
+from serlib.evaluation import results_table, scoring
+from serlib.experiments import baselines, seed001
+from serlib.features import egemaps, extraction
+from serlib.plots import figures
+from serlib.protocols import splits
 
 pd.set_option("display.width", 130)
 print(notebook.versions(notebook.DEFAULT_PACKAGES + ("opensmile",)))
@@ -105,7 +109,7 @@ memory = baselines.result_cache(use_cache)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-meta, X = features.load_table(study.name, artifacts)
+meta, X = extraction.load_table(study.name, artifacts)
 meta, X, run = egemaps.with_egemaps(meta, X, n_jobs=n_jobs)
 print(run.summary())
 
@@ -118,7 +122,7 @@ print(run.summary())
 
 # %%
 # NBVAL_CHECK_OUTPUT
-groups = features.feature_groups(X.columns)
+groups = extraction.feature_groups(X.columns)
 labels = list(dict.fromkeys(meta["emotion"]))
 if study.is_default:
     y, actors = meta["emotion"].to_numpy(), meta["actor"].to_numpy()
@@ -141,7 +145,7 @@ print(pd.DataFrame({fs: {baselines.MODEL_LABELS[m]: baselines.subset_name(s[m]) 
 
 # %% [markdown]
 # The three protocols. Random 5-fold puts clips of every actor on both sides (24 shared speakers per fold);
-# the hold-out and EmoBox folds share none (`serlib.splits` asserts it).
+# the hold-out and EmoBox folds share none (`serlib.protocols.splits` asserts it).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -163,7 +167,7 @@ print(pd.DataFrame(overview).to_string(index=False))
 # kernel width `gamma`, and the MLP's hidden sizes and L2 penalty `alpha`, scored by accuracy over
 # speaker-grouped folds of actors 1-21 (`baselines.grid_search`; the test actors are removed before the search
 # starts). The best setting is refitted on all of actors 1-21. (Searches and protocol runs are cached on disk,
-# keyed by their inputs and by the code of `serlib.baselines`; `use_cache` False recomputes them.)
+# keyed by their inputs and by the code of `serlib.experiments.baselines`; `use_cache` False recomputes them.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -206,12 +210,12 @@ for ax, m in zip(axes[0], ["lr", "svm-linear"], strict=True):
     ax.set_xscale("log")
     ax.set(title=f"{baselines.MODEL_LABELS[m]}: validation accuracy vs C (actors 1-21)",
            xlabel="C (inverse regularisation strength)", ylabel="validation accuracy")
-plots.grid_heatmap(holdouts["selected", "svm-rbf"].tuned.results, "C", "gamma", ax=axes[1, 0],
+figures.grid_heatmap(holdouts["selected", "svm-rbf"].tuned.results, "C", "gamma", ax=axes[1, 0],
                    title="SVM rbf: validation accuracy (actors 1-21)")
-plots.grid_heatmap(holdouts["selected", "mlp"].tuned.results, "hidden_layer_sizes", "alpha",
+figures.grid_heatmap(holdouts["selected", "mlp"].tuned.results, "hidden_layer_sizes", "alpha",
                    ax=axes[1, 1], title="MLP: validation accuracy (actors 1-21)")
 fig.tight_layout()
-plots.save_figure(fig, reports, "04_grid_search")
+figures.save_figure(fig, reports, "04_grid_search")
 plt.show()
 
 # %%
@@ -250,7 +254,7 @@ def human_summary(folds) -> pd.DataFrame:
         part = study.main.table.iloc[test]
         per_fold.append({"accuracy": float(part["recognition"].mean()),
                          "uar": float(part.groupby("emotion", observed=True)["recognition"].mean().mean())})
-    return evaluation.summarize_folds(per_fold)
+    return scoring.summarize_folds(per_fold)
 
 
 has_listeners = "recognition" in study.main.table
@@ -261,7 +265,7 @@ for (fs, m, p), r in tuned_runs.items():
             f"({n_val_folds} speaker-grouped folds at most); settings per fold: "
             + "; ".join(f"{k} ({v}x)" for k, v in settings.items()))
     model_name = m + ("" if fs == "all-groups" else f"-{fs}")
-    rows = evaluation.make_rows(study.name, p, model_name, r.summary, notebook="04", note=note,
+    rows = results_table.make_rows(study.name, p, model_name, r.summary, notebook="04", note=note,
                                 selection="validation", predictions=tested_predictions(r))
     other_rows += rows
     acc, uar = (next(x for x in rows if x["metric"] == k) for k in ("accuracy", "uar"))
@@ -274,7 +278,7 @@ for (fs, m, p), r in tuned_runs.items():
 if has_listeners:
     for p, folds in protocols.items():
         h = human_summary(folds)
-        other_rows += evaluation.make_rows(
+        other_rows += results_table.make_rows(
             study.name, p, "human-listeners", h, source="anchor", selection="published", notebook="04",
             note=f"{study.name}'s listening test (erkennung.txt): share of listeners who recognised the intended "
                  "emotion, averaged over each fold's test recordings (UAR: over emotions); the corpus kept "
@@ -298,7 +302,7 @@ long_other = pd.DataFrame([{"model": baselines.MODEL_LABELS[m], "features": fs, 
                            for (fs, m, p), r in tuned_runs.items()])
 fig, axes = plt.subplots(1, len(protocols), figsize=(7.5 * len(protocols), 4), squeeze=False)
 for ax, p in zip(axes[0], protocols, strict=True):
-    plots.grouped_bars(long_other[long_other["protocol"] == p], x="model", hue="features",
+    figures.grouped_bars(long_other[long_other["protocol"] == p], x="model", hue="features",
                        chance=1 / len(labels), ax=ax, ylabel="accuracy (+- std over folds)",
                        title=f"{study.name} {p}: tuned inside each training part")
     if has_listeners:
@@ -307,7 +311,7 @@ for ax, p in zip(axes[0], protocols, strict=True):
         ax.legend(fontsize=8, loc="lower right")
     ax.set_ylim(0, 1)
 fig.tight_layout()
-plots.save_figure(fig, reports, "04_models_by_protocol")
+figures.save_figure(fig, reports, "04_models_by_protocol")
 plt.show()
 
 # %%
@@ -320,17 +324,17 @@ independent = [p for p, q in study.protocols(seed=cv_seed).items() if q.kind == 
 shown_protocol = independent[0] if independent else next(iter(protocols))
 pooled = tuned_runs[best_key[0], best_key[1], shown_protocol].y_pred
 tested = pd.notna(pooled)
-fig = plots.confusion_pair(y[tested], pooled[tested].astype(str), labels,
+fig = figures.confusion_pair(y[tested], pooled[tested].astype(str), labels,
                            title=f"{baselines.MODEL_LABELS[best_key[1]]} ({best_key[0]}): {study.name} "
                                  f"{shown_protocol} pooled ({int(tested.sum())} clips)")
-plots.save_figure(fig, reports, "04_confusion_best")
+figures.save_figure(fig, reports, "04_confusion_best")
 plt.show()
 print(baselines.per_class_report(y[tested], pooled[tested].astype(str), labels)[["recall", "f1", "support"]]
       .round(2).to_string())
 
 # %%
 # other corpora only: the results file
-table = evaluation.upsert_results(reports, other_rows)
+table = results_table.upsert_results(reports, other_rows)
 print(f"{len(other_rows)} rows of {study.name} written to the results.csv of its reports folder"
       + (f" (python -m serlib run --corpus {study.name} upserts them into reports/results.csv)"
          if study.registered else " (a manifest corpus's rows stay there)")
@@ -372,7 +376,7 @@ for name in ("cnn-1d", "cnn-2d"):
 # default corpus only: the figure of actors 22-24 against the seed
 def with_interval(acc: float, n: int) -> dict:
     """A single split's accuracy with its 95 % (Wilson) interval, for the error bars."""
-    low, high = evaluation.wilson_interval(acc, n)
+    low, high = scoring.wilson_interval(acc, n)
     return {"accuracy": acc, "ci_low": low, "ci_high": high}
 
 
@@ -382,11 +386,11 @@ bars += [{"model": baselines.MODEL_LABELS[m], "source": f"ours: {fs}",
           **with_interval(holdouts[fs, m].metrics["accuracy"], n_test)}
          for fs in feature_sets for m in models]
 fig, ax = plt.subplots(figsize=(10, 4))
-plots.grouped_bars(pd.DataFrame(bars), x="model", hue="source", value="accuracy", err=None,
+figures.grouped_bars(pd.DataFrame(bars), x="model", hue="source", value="accuracy", err=None,
                    chance=1 / len(labels), ax=ax, ylabel="test accuracy (95 % interval)",
                    title=f"Actors 22-24 ({n_test} clips), tuned on actors 1-21: ours vs seed 001")
 ax.set_ylim(0, 0.8)
-plots.save_figure(fig, reports, "04_test_vs_seed")
+figures.save_figure(fig, reports, "04_test_vs_seed")
 plt.show()
 
 # %%
@@ -472,7 +476,7 @@ def interval(r, p: str) -> dict:
     """The 95 % (Wilson) interval of a single-split protocol, where a std over folds is missing."""
     if len(protocols[p]) > 1:
         return {}
-    low, high = evaluation.wilson_interval(r.summary.loc["accuracy", "mean"], len(protocols[p][0][1]))
+    low, high = scoring.wilson_interval(r.summary.loc["accuracy", "mean"], len(protocols[p][0][1]))
     return {"ci_low": low, "ci_high": high}
 
 
@@ -481,18 +485,18 @@ long = pd.DataFrame([{"model": baselines.MODEL_LABELS[m], "protocol": p, "featur
                       "std": r.summary.loc["accuracy", "std"], **interval(r, p)}
                      for (fs, m, p), r in runs.items()])
 fig, axes = plt.subplots(1, 2, figsize=(15, 4.2), gridspec_kw={"width_ratios": [2, 1.2]})
-plots.grouped_bars(long[long["features"] == "selected"], x="model", hue="protocol",
+figures.grouped_bars(long[long["features"] == "selected"], x="model", hue="protocol",
                    chance=1 / len(labels), ax=axes[0],
                    ylabel="accuracy (+- std over folds;\nhold-out: 95 % interval)",
                    title="RAVDESS, selected features: the same models under three protocols")
 axes[0].set_ylim(0, 0.9)
 wide = long.pivot_table(index=["features", "model"], columns="protocol", values="mean", sort=False)
 gap = (wide["random-5fold"] - wide["emobox-6fold"]).rename("gap").reset_index()
-plots.grouped_bars(gap, x="model", hue="features", value="gap", err=None, ax=axes[1],
+figures.grouped_bars(gap, x="model", hue="features", value="gap", err=None, ax=axes[1],
                    ylabel="accuracy points", title="Gap: random 5-fold minus EmoBox 6-fold")
 axes[1].set_ylim(0, max(0.3, gap["gap"].max() * 1.3))
 fig.tight_layout()
-plots.save_figure(fig, reports, "04_protocols_gap")
+figures.save_figure(fig, reports, "04_protocols_gap")
 plt.show()
 
 # %%
@@ -527,12 +531,12 @@ display(Markdown(
 # default corpus only: the RAVDESS feature-set figure
 fig, axes = plt.subplots(1, 2, figsize=(15, 4))
 for ax, p in zip(axes, ["emobox-6fold", "actor-holdout-22-24"], strict=True):
-    plots.grouped_bars(long[long["protocol"] == p], x="model", hue="features",
+    figures.grouped_bars(long[long["protocol"] == p], x="model", hue="features",
                        chance=1 / len(labels), ax=ax, ylabel="accuracy",
                        title=f"RAVDESS {p}: accuracy by feature set")
     ax.set_ylim(0, 0.75)
 fig.tight_layout()
-plots.save_figure(fig, reports, "04_feature_sets")
+figures.save_figure(fig, reports, "04_feature_sets")
 plt.show()
 
 # %%
@@ -571,29 +575,29 @@ print("test on actors 22-24:", {k: round(v, 3) for k, v in best.metrics.items()}
 
 # %%
 # default corpus only: the confusions on actors 22-24
-fig = plots.confusion_pair(best.y_true, best.y_pred, labels,
+fig = figures.confusion_pair(best.y_true, best.y_pred, labels,
                            title=f"{baselines.MODEL_LABELS[best_m]} ({best_fs}): actors 22-24, "
                                  "trained on actors 1-21")
-plots.save_figure(fig, reports, "04_confusion_holdout")
+figures.save_figure(fig, reports, "04_confusion_holdout")
 plt.show()
 
 # %%
 # default corpus only: the confusions on EmoBox's RAVDESS folds
 pooled = runs[best_fs, best_m, "emobox-6fold"].y_pred
-fig = plots.confusion_pair(y, pooled.astype(str), labels,
+fig = figures.confusion_pair(y, pooled.astype(str), labels,
                            title=f"{baselines.MODEL_LABELS[best_m]} ({best_fs}): EmoBox 6 folds pooled "
                                  f"({len(y)} clips, speaker-independent)")
-plots.save_figure(fig, reports, "04_confusion_emobox")
+figures.save_figure(fig, reports, "04_confusion_emobox")
 plt.show()
 
 # %% [markdown]
 # ## 7. Seed 001's three PyTorch networks
 # Besides LR and SVMs, seed 001 trained three PyTorch networks: an MLP on the clip vectors, a 1-D CNN and a
 # 2-D CNN, with cross-entropy, Adam at a learning rate of 1e-4, ReLU, He initialisation and mini-batches of 8.
-# Its write-up does not give their layer sizes, so `serlib.seed001_nets` chooses small ones (described in its docstrings).
+# Its write-up does not give their layer sizes, so `serlib.experiments.seed001` chooses small ones (described in its docstrings).
 # Each run chooses its number of epochs on validation actors carved from its training part, is refitted on the
 # whole training part for that many epochs, and scores its test part once; the runs are stored in
-# `models/seed001_nets` (training logs, records, test probabilities; `python -m serlib.seed001_nets train`
+# `models/seed001_nets` (training logs, records, test probabilities; `python -m serlib.experiments.seed001 train`
 # retrains them). The demo corpus has no stored runs of these networks, so the section is skipped there.
 
 # %%
@@ -603,21 +607,21 @@ net_rows = []
 if data.is_demo:
     print("demo corpus: seed 001's networks are stored for the real RAVDESS only; section skipped")
 else:
-    net_metrics, net_preds = seed001_nets.evaluate(seed001_nets.default_folder(), meta)
-    net_summary = seed001_nets.summary(net_metrics)
+    net_metrics, net_preds = seed001.evaluate(seed001.default_folder(), meta)
+    net_summary = seed001.summary(net_metrics)
     shown = net_summary.assign(**{c: (100 * net_summary[c]).round(1) for c in
                                   ("accuracy", "accuracy_std", "uar", "uar_std", "accuracy_seed_std",
                                    "published_accuracy")})
     print(shown.to_string(index=False))
     for (protocol, model), part in net_metrics.groupby(["protocol", "model"], sort=False):
         per_fold = part.groupby("fold")[["accuracy", "uar", "f1"]].mean()  # seeds averaged within a fold
-        s = evaluation.summarize_folds(per_fold.to_dict("records"))
+        s = scoring.summarize_folds(per_fold.to_dict("records"))
         pred = net_preds[(net_preds["protocol"] == protocol) & (net_preds["model"] == model)]
         n_seeds = part["seed"].nunique()
         note = (f"seed 001's recipe in PyTorch; {len(per_fold)} of {len(protocols[protocol])} folds, "
                 f"{n_seeds} seed{'s' if n_seeds > 1 else ''} each averaged within its fold; "
                 "epochs chosen on validation actors")
-        net_rows += evaluation.make_rows("ravdess", protocol, f"torch-{model} (seed 001 recipe)", s,
+        net_rows += results_table.make_rows("ravdess", protocol, f"torch-{model} (seed 001 recipe)", s,
                                          notebook="04", note=note, selection="validation", predictions=pred)
 
 # %% [markdown]
@@ -640,9 +644,9 @@ for (fs, m, p), r in runs.items():
     tested = pd.notna(r.y_pred)  # out-of-fold predictions of the clips this protocol tests
     predictions = pd.DataFrame({"speaker": meta["speaker"].to_numpy()[tested], "y_true": y[tested],
                                 "y_pred": r.y_pred[tested], "replicate": 0})
-    result_rows += evaluation.make_rows("ravdess", p, m + suffix[fs], r.summary, notebook="04",
+    result_rows += results_table.make_rows("ravdess", p, m + suffix[fs], r.summary, notebook="04",
                                         note=note, selection="validation", predictions=predictions)
-table = evaluation.upsert_results(reports, result_rows + net_rows)
+table = results_table.upsert_results(reports, result_rows + net_rows)
 print(f"{len(result_rows)} rows written; the file now has {len(table)} rows")
 
 # %% [markdown]
@@ -658,13 +662,13 @@ for p in ("random-5fold", "emobox-6fold"):
         fold_of[test] = k
     pred = meta[["file", "speaker"]].assign(y_true=y, y_pred=runs[best_fs, best_m, p].y_pred.astype(str),
                                             fold=fold_of)
-    path = evaluation.save_predictions(data.artifacts, "ravdess", p, best_m + suffix[best_fs], pred)
+    path = results_table.save_predictions(data.artifacts, "ravdess", p, best_m + suffix[best_fs], pred)
     print(f"{p}: {len(pred)} predictions -> {path.name}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 # default corpus only: the RAVDESS rows of the results file
-written = evaluation.read_results(reports)
+written = results_table.read_results(reports)
 mine = written[(written["corpus"] == "ravdess") & (written["metric"] == "accuracy")
                & written["model"].isin([*models, "cnn-1d", "cnn-2d"])
                & written["protocol"].isin(list(protocols))]

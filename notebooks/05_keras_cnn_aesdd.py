@@ -21,7 +21,7 @@
 # five random 80/20 splits of the recordings. This chapter
 #
 # 1. **reproduces** the seed: its segmentation rule, the split by recording *before* segmenting (asserted),
-#    Model1/2/3 built by `serlib.keras_cnn`, 20 epochs of Adam with batch 64, but with **fixed seeds**
+#    Model1/2/3 built by `serlib.experiments.seed004`, 20 epochs of Adam with batch 64, but with **fixed seeds**
 #    (the seed's five splits were unseeded), and reports accuracy per **segment** (the seed's number) and
 #    per **recording** (test-time averaging of a recording's segment probabilities); the seed's ablations
 #    (Model1, Model2, a 5x5 kernel, dropout 0.3 and 0.7, the Wiener filter) on the same five repeats
@@ -66,7 +66,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import shutil
@@ -77,7 +77,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from serlib import evaluation, features, keras_cnn, paths, plots, splits
+from serlib import paths
+from serlib.evaluation import recording_level, results_table, scoring
+from serlib.experiments import seed004
+from serlib.features import acoustic, extraction
+from serlib.models import keras_cnn
+from serlib.plots import figures, keras_plots
+from serlib.protocols import splits
+from serlib.training import keras_training
 
 keras_cnn.import_tensorflow()  # silences TensorFlow's C++ lines about CUDA at import
 pd.set_option("display.width", 120)
@@ -114,21 +121,21 @@ if smoke:
 train_now = retrain or data.is_demo  # no committed runs for the demo corpus: train on it
 store = (data.artifacts / "keras_aesdd" if data.is_demo
          else paths.project_root() / "models" / "keras_aesdd")
-exps = keras_cnn.experiments(table, repeats)
+exps = seed004.experiments(table, repeats)
 if epochs > 0:
     exps = {n: replace(e, config=replace(e.config, epochs=epochs)) for n, e in exps.items()}
-ENSEMBLES = {f"{base}_ensemble{keras_cnn.ENSEMBLE_SIZE}": base
+ENSEMBLES = {f"{base}_ensemble{seed004.ENSEMBLE_SIZE}": base
              for base in ("model3_seed", "model3_emobox", "model3_loso")}
-MEMBERS = [m for base in ENSEMBLES.values() for m in keras_cnn.ensemble_members(base)[1:]]
+MEMBERS = [m for base in ENSEMBLES.values() for m in seed004.ensemble_members(base)[1:]]
 MAIN = ["model3_seed", "improved", "model3_emobox", "model3_loso", "improved_emobox", "improved_loso",
         *MEMBERS]
 ABLATIONS = [n for n in exps if n not in MAIN]
 if smoke:
-    for name in ("model3_loso", "improved_loso", *keras_cnn.ensemble_members("model3_loso")[1:]):
+    for name in ("model3_loso", "improved_loso", *seed004.ensemble_members("model3_loso")[1:]):
         exps[name].splits = exps[name].splits[:2]
     ABLATIONS = ["model1_seed", "heavy_aug"]
     exps = {n: exps[n] for n in MAIN + ABLATIONS}
-SEED_ABLATIONS = [n for n in keras_cnn.SEED_ABLATIONS if n in exps]  # every repeat (section 3.1)
+SEED_ABLATIONS = [n for n in seed004.SEED_ABLATIONS if n in exps]  # every repeat (section 3.1)
 FIRST_ONLY = [n for n in ABLATIONS if n not in SEED_ABLATIONS]  # the improved recipe's: repeat 0
 EMOTIONS = list(keras_cnn.EMOTIONS)
 print(aesdd.summary())
@@ -147,13 +154,13 @@ labels = table["emotion"].map({e: i for i, e in enumerate(EMOTIONS)}).to_numpy()
 
 
 def segments_of(func, params, desc):
-    run = features.extract(table["path"], func, params, n_jobs=n_jobs, desc=desc, progress=False)
+    run = extraction.extract(table["path"], func, params, n_jobs=n_jobs, desc=desc, progress=False)
     print(f"{desc}: {run.summary()}")
-    return keras_cnn.stack_segments([v["mels"] if v is not None else None for v in run.values],
+    return keras_training.stack_segments([v["mels"] if v is not None else None for v in run.values],
                                     labels)
 
 
-segments = {"plain": segments_of(features.aesdd_segment_mels, {"sr": 44100}, "segment mels")}
+segments = {"plain": segments_of(acoustic.aesdd_segment_mels, {"sr": 44100}, "segment mels")}
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -199,23 +206,23 @@ print(pd.DataFrame(rows).to_string(index=False))
 if train_now:
     if data.is_demo:
         shutil.rmtree(store, ignore_errors=True)
-    variants = {s: segments_of(keras_cnn.aesdd_pitch_mels, keras_cnn.pitch_params(s),
+    variants = {s: segments_of(acoustic.aesdd_pitch_mels, acoustic.pitch_params(s),
                                f"pitch {s:+g} semitones") for s in (4.0, -4.0)}
     if any(exps[n].config.wiener for n in ABLATIONS) and ablations:
-        segments["wiener"] = segments_of(features.aesdd_segment_mels,
+        segments["wiener"] = segments_of(acoustic.aesdd_segment_mels,
                                          {"sr": 44100, "wiener": True}, "Wiener-filtered mels")
     for name in MAIN + (ABLATIONS if ablations else []):
-        done = keras_cnn.run_experiment(exps[name], segments, table["recording_id"].tolist(),
+        done = seed004.run_experiment(exps[name], segments, table["recording_id"].tolist(),
                                         store, variants=variants, skip_done=False,
                                         only=[0] if name in FIRST_ONLY else None, log=None)
         print(f"{name}: trained {len(done)} run(s)")
-pred, hist, facts = keras_cnn.load_store(store)
+pred, hist, facts = seed004.load_store(store)
 if len(pred):  # every stored run must have been tested on its split's recordings
-    keras_cnn.check_store(pred, exps, table)
+    seed004.check_store(pred, exps, table)
 needs_wiener = [p for p in store.glob("*.keras")  # a kept model trained on Wiener-filtered input
                 if exps[p.stem.rsplit("__", 1)[0]].config.wiener]
 if "wiener" not in segments and needs_wiener:
-    segments["wiener"] = segments_of(features.aesdd_segment_mels, {"sr": 44100, "wiener": True},
+    segments["wiener"] = segments_of(acoustic.aesdd_segment_mels, {"sr": 44100, "wiener": True},
                                      "Wiener-filtered mels")
 print(f"{len(facts)} runs in the store")
 if len(facts):
@@ -250,12 +257,12 @@ print(status.to_string(index=False))
 pcols = [f"p_{e}" for e in EMOTIONS]
 for path in sorted(store.glob("*.keras")):
     exp_name, split = path.stem.rsplit("__", 1)
-    model, scale, config = keras_cnn.load_model(store, path.stem)
+    model, scale, config = keras_training.load_model(store, path.stem)
     test = segments["wiener" if config.wiener else "plain"].take(exps[exp_name].splits[int(split)][1])
-    proba = keras_cnn.predict_proba(model, test.x, scale)
+    proba = keras_training.predict_proba(model, test.x, scale)
     stored = pred[(pred["experiment"] == exp_name) & (pred["split"] == int(split))]
     same = bool(np.abs(proba - stored[pcols].to_numpy()).max() < 1e-5)
-    m = keras_cnn.run_metrics(proba, test.y, test.rec)
+    m = recording_level.run_metrics(proba, test.y, test.rec)
     print(f"{path.stem}: {keras_cnn.count_params(model)} weights, {len(test)} test segments of "
           f"{len(np.unique(test.rec))} recordings; equals the stored probabilities: {same}; "
           f"segment accuracy {m['segment_accuracy']:.4f}, recording accuracy {m['accuracy']:.4f}")
@@ -268,26 +275,26 @@ for path in sorted(store.glob("*.keras")):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-metrics = keras_cnn.metrics_from_predictions(pred) if len(pred) else pd.DataFrame(
+metrics = seed004.metrics_from_predictions(pred) if len(pred) else pd.DataFrame(
     columns=["experiment", "split", "segment_accuracy", "accuracy", "uar", "f1", "precision"])
-summary = keras_cnn.summarize_experiments(metrics, ("segment_accuracy", "accuracy", "uar", "f1"))
+summary = seed004.summarize_experiments(metrics, ("segment_accuracy", "accuracy", "uar", "f1"))
 SHOW = ["split", "segment_accuracy", "segment_uar", "accuracy", "uar", "f1"]
 
 
 def pm(name, col):
     if name not in summary.index:
         return "not run"
-    return evaluation.format_mean_std(summary.loc[name, f"{col}_mean"], summary.loc[name, f"{col}_std"])
+    return scoring.format_mean_std(summary.loc[name, f"{col}_mean"], summary.loc[name, f"{col}_std"])
 
 
 m3 = metrics[metrics["experiment"] == "model3_seed"]
 print(m3[SHOW].round(4).to_string(index=False))
 print(f"Model3, seed recipe ({len(m3)} repeats): segment accuracy {pm('model3_seed', 'segment_accuracy')} %, "
       f"recording accuracy {pm('model3_seed', 'accuracy')} %")
-published_05 = {(r["protocol"], r["model"]): r for r in evaluation.published_rows("05")}
-seed_m3 = published_05[(keras_cnn.SEED_PROTOCOL, "keras-model3 (seed 004)")]
+published_05 = {(r["protocol"], r["model"]): r for r in results_table.published_rows("05")}
+seed_m3 = published_05[(seed004.SEED_PROTOCOL, "keras-model3 (seed 004)")]
 print(f"seed 004 published (segments, 5 unseeded splits): "
-      f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} %")
+      f"{scoring.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} %")
 if len(m3):
     gap = summary.loc["model3_seed", "segment_accuracy_mean"] - seed_m3["mean"]
     print(f"difference to the seed: {100 * gap:+.2f} points; within the seed's +-1 sd: "
@@ -295,7 +302,7 @@ if len(m3):
     display(Markdown(
         f"{len(m3)} seeded repeat(s) of the seed's own recipe give a segment accuracy of "
         f"**{pm('model3_seed', 'segment_accuracy')} %** against the seed's published "
-        f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} % "
+        f"{scoring.format_mean_std(seed_m3['mean'], seed_m3['std'], digits=2)} % "
         f"({'within' if abs(gap) <= seed_m3['std'] else 'outside'} one of the seed's standard deviations): "
         f"{'the number reproduces' if abs(gap) <= seed_m3['std'] else 'the number does not reproduce'}. "
         "The seed's spread came from five unseeded splits; ours from seeded splits and seeds. One prediction "
@@ -325,12 +332,12 @@ if len(m3):
 # %%
 # NBVAL_CHECK_OUTPUT
 speaker_of = dict(zip(table["recording_id"], table["speaker"].astype(str), strict=True))
-PUBLISHED_OF = {"model3_seed": "keras-model3 (seed 004)", **keras_cnn.SEED_ABLATIONS}
+PUBLISHED_OF = {"model3_seed": "keras-model3 (seed 004)", **seed004.SEED_ABLATIONS}
 SEED_SAYS = {"model1_dropout03": "no better than 0.5 (no number)",
              "model1_dropout07": "no better than 0.5 (no number)",
              "model1_wiener": "worse (confusion matrices only)",
              "model3_specaugment": "suggested, never run"}
-base_fields = vars(keras_cnn.SEED_CONFIG)
+base_fields = vars(seed004.SEED_CONFIG)
 
 
 def changes(config):
@@ -350,7 +357,7 @@ def seg_by_split(name):
 abl_rows, abl_stats = [], {}
 for name in ["model3_seed", *SEED_ABLATIONS]:
     part = metrics[metrics["experiment"] == name]
-    published = published_05.get((keras_cnn.SEED_PROTOCOL, PUBLISHED_OF.get(name)))
+    published = published_05.get((seed004.SEED_PROTOCOL, PUBLISHED_OF.get(name)))
     seed_text = (SEED_SAYS.get(name, "") if published is None else f"{100 * published['mean']:.2f}"
                  + (f" +- {100 * published['std']:.2f}" if published["std"] else ""))
     row = {"experiment": name, "change": changes(exps[name].config),
@@ -358,8 +365,8 @@ for name in ["model3_seed", *SEED_ABLATIONS]:
     if len(part):
         ref = reference_of(name)
         paired = (seg_by_split(name) - seg_by_split(ref)).dropna() if name != ref else pd.Series(dtype=float)
-        rec = keras_cnn.recording_predictions(pred, name, speaker_of, repeats=True)
-        lo, hi = evaluation.metric_interval(rec, "accuracy", single_split=False)
+        rec = seed004.recording_predictions(pred, name, speaker_of, repeats=True)
+        lo, hi = scoring.metric_interval(rec, "accuracy", single_split=False)
         abl_stats[name] = {"seg": part["segment_accuracy"].to_numpy(), "acc": summary.loc[name, "accuracy_mean"],
                            "lo": lo, "hi": hi, "ref": ref, "paired": paired,
                            "published": None if published is None else published["mean"]}
@@ -377,7 +384,7 @@ abl = pd.DataFrame(abl_rows)
 with pd.option_context("display.max_colwidth", 60, "display.width", 250):
     print(abl.to_string(index=False))
 n_speakers = table["speaker"].nunique()
-print("interval: 95 % " + ("bootstrap over speakers, repeats pooled" if n_speakers >= evaluation.MIN_BOOTSTRAP_SPEAKERS
+print("interval: 95 % " + ("bootstrap over speakers, repeats pooled" if n_speakers >= scoring.MIN_BOOTSTRAP_SPEAKERS
                             else "Wilson interval of the mean over repeats") + f" ({n_speakers} speakers)")
 
 # %%
@@ -407,7 +414,7 @@ if abl_stats:
         ax.legend(fontsize=8, loc="lower left")
     fig.suptitle("AESDD, seed protocol: the seed's ablations and augmentations (repeats run in brackets)")
     fig.tight_layout()
-    plots.save_figure(fig, reports, "05_seed_ablations")
+    figures.save_figure(fig, reports, "05_seed_ablations")
     plt.show()
 
 # %%
@@ -512,15 +519,15 @@ if len(imp) and len(same):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-ens_pred = [keras_cnn.ensemble_predictions(pred, keras_cnn.ensemble_members(base), name)
+ens_pred = [seed004.ensemble_predictions(pred, seed004.ensemble_members(base), name)
             for name, base in ENSEMBLES.items()] if len(pred) else []
 ens_pred = [p for p in ens_pred if len(p)]
 if ens_pred:
-    metrics = pd.concat([metrics, keras_cnn.metrics_from_predictions(pd.concat(ens_pred))],
+    metrics = pd.concat([metrics, seed004.metrics_from_predictions(pd.concat(ens_pred))],
                         ignore_index=True)
-    summary = keras_cnn.summarize_experiments(metrics, ("segment_accuracy", "accuracy", "uar", "f1"))
-ENS = f"model3_seed_ensemble{keras_cnn.ENSEMBLE_SIZE}"
-members = keras_cnn.ensemble_members("model3_seed")
+    summary = seed004.summarize_experiments(metrics, ("segment_accuracy", "accuracy", "uar", "f1"))
+ENS = f"model3_seed_ensemble{seed004.ENSEMBLE_SIZE}"
+members = seed004.ensemble_members("model3_seed")
 per_member = metrics[metrics["experiment"].isin(members)].pivot(
     index="split", columns="experiment", values="accuracy")
 ens = metrics[metrics["experiment"] == ENS].set_index("split")
@@ -530,12 +537,12 @@ if len(ens):
         ensemble_segments=ens["segment_accuracy"], ensemble_uar=ens["uar"])
     print("recording accuracy per repeat (members alone, their mean, the ensemble):")
     print(table_ens.round(4).to_string())
-    print(f"ensemble of {keras_cnn.ENSEMBLE_SIZE} ({len(ens)} repeats): recording accuracy {pm(ENS, 'accuracy')} %, "
+    print(f"ensemble of {seed004.ENSEMBLE_SIZE} ({len(ens)} repeats): recording accuracy {pm(ENS, 'accuracy')} %, "
           f"UAR {pm(ENS, 'uar')} %, segment accuracy {pm(ENS, 'segment_accuracy')} %")
     member_values = table_ens[list(members)].to_numpy()
     seed_single = table_ens["model3_seed"]
     display(Markdown(
-        f"The {keras_cnn.ENSEMBLE_SIZE} Model3s of a repeat score {100 * member_values.min():.1f} to "
+        f"The {seed004.ENSEMBLE_SIZE} Model3s of a repeat score {100 * member_values.min():.1f} to "
         f"{100 * member_values.max():.1f} % alone ({100 * member_values.mean():.1f} % on average); averaging "
         f"their probabilities gives **{pm(ENS, 'accuracy')} %** per recording over {len(ens)} repeat(s), "
         f"{100 * (table_ens['ensemble'] - table_ens['member_mean']).mean():+.1f} points over the mean member, "
@@ -582,8 +589,8 @@ print(pd.DataFrame(rows).to_string(index=False))
 # NBVAL_CHECK_OUTPUT
 for name, label in (("model3_loso", "seed recipe, leave one speaker out"),
                     ("model3_emobox", "seed recipe, EmoBox split"),
-                    (f"model3_loso_ensemble{keras_cnn.ENSEMBLE_SIZE}", "Model3 ensemble, leave one speaker out"),
-                    (f"model3_emobox_ensemble{keras_cnn.ENSEMBLE_SIZE}", "Model3 ensemble, EmoBox split"),
+                    (f"model3_loso_ensemble{seed004.ENSEMBLE_SIZE}", "Model3 ensemble, leave one speaker out"),
+                    (f"model3_emobox_ensemble{seed004.ENSEMBLE_SIZE}", "Model3 ensemble, EmoBox split"),
                     ("improved_loso", "improved recipe, leave one speaker out"),
                     ("improved_emobox", "improved recipe, EmoBox split")):
     part = metrics[metrics["experiment"] == name]
@@ -592,7 +599,7 @@ for name, label in (("model3_loso", "seed recipe, leave one speaker out"),
           f"{pm(name, 'segment_accuracy')} %, recording accuracy {pm(name, 'accuracy')} %, "
           f"UAR {pm(name, 'uar')} %")
 anchors = ", ".join(f"{m.replace(' (EmoBox)', '')} {100 * r['mean']:.2f} %"
-                    for (p_, m), r in published_05.items() if p_ == keras_cnn.EMOBOX_PROTOCOL)
+                    for (p_, m), r in published_05.items() if p_ == seed004.EMOBOX_PROTOCOL)
 print(f"EmoBox anchors on its AESDD split (WA, published): {anchors}")
 
 # %% [markdown]
@@ -611,7 +618,7 @@ if len(loso):
     ax.set(title=f"AESDD, {loso_name}: accuracy on each unseen speaker", xlabel="test speaker",
            ylabel="recording accuracy", ylim=(0, 1))
     ax.legend(fontsize=8)
-    plots.save_figure(fig, reports, "05_per_speaker")
+    figures.save_figure(fig, reports, "05_per_speaker")
     plt.show()
 else:
     print("leave-one-speaker-out not run here: compute budget")
@@ -635,7 +642,7 @@ if len(loso_pred):
         "y_pred": [keras_cnn.EMOTIONS[i] for i in per_rec[prob_cols].to_numpy().argmax(1)],
         "fold": per_rec["split"].to_numpy() + 1})
     out[[f"prob_{e}" for e in keras_cnn.EMOTIONS]] = per_rec[prob_cols].to_numpy()
-    path = evaluation.save_predictions(data.artifacts, "aesdd", "loso-6",
+    path = results_table.save_predictions(data.artifacts, "aesdd", "loso-6",
                                        "keras-model3 seed-recipe" if loso_name == "model3_loso"
                                        else "keras-model3 improved", out)
     print(f"{path.name}: {len(out)} recordings")
@@ -647,10 +654,10 @@ if len(loso_pred):
 # segments almost perfectly within 20 epochs; the augmented recipe trains on a harder, changing input.
 
 # %%
-fig = keras_cnn.learning_curves(hist, [n for n in ("model3_seed", "improved", "heavy_aug")
+fig = keras_plots.learning_curves(hist, [n for n in ("model3_seed", "improved", "heavy_aug")
                                        if n in set(hist.get("experiment", []))],
                                 title="AESDD, seed protocol: learning curves (one line per repeat)")
-plots.save_figure(fig, reports, "05_learning_curves")
+figures.save_figure(fig, reports, "05_learning_curves")
 plt.show()
 
 # %% [markdown]
@@ -662,10 +669,10 @@ plt.show()
 for name, title in (("model3_seed", "Model3, seed recipe"), ("improved", "Model3, improved recipe")):
     if name not in set(metrics["experiment"]):
         continue
-    y_true, y_pred = keras_cnn.pooled_recordings(pred, name)
-    fig = keras_cnn.confusion_views(y_true, y_pred, f"AESDD, seed protocol, {title}: "
+    y_true, y_pred = seed004.pooled_recordings(pred, name)
+    fig = keras_plots.confusion_views(y_true, y_pred, f"AESDD, seed protocol, {title}: "
                                     f"{len(y_true)} test recordings pooled over repeats")
-    plots.save_figure(fig, reports, f"05_confusion_{name}")
+    figures.save_figure(fig, reports, f"05_confusion_{name}")
     plt.show()
 
 # %% [markdown]
@@ -716,7 +723,7 @@ MODEL_NAMES = {"model3_seed": "keras-model3 seed-recipe", "improved": "keras-mod
                "model3_specaugment": "keras-model3 specaugment seed-recipe",
                "model3_pitch": "keras-model3 pitch-aug seed-recipe",
                "heavy_aug": "keras-model3 heavy-aug (first recipe)",
-               **{name: f"keras-model3 seed-recipe ensemble-{keras_cnn.ENSEMBLE_SIZE}" for name in ENSEMBLES}}
+               **{name: f"keras-model3 seed-recipe ensemble-{seed004.ENSEMBLE_SIZE}" for name in ENSEMBLES}}
 # how each configuration was chosen: the seed's recipes are fixed budgets (20 epochs, last kept);
 # the improved and heavy recipes and the ensemble were formed after test numbers had been seen
 SELECTIONS = {"improved": "post-hoc", "improved_emobox": "post-hoc", "improved_loso": "post-hoc",
@@ -729,20 +736,20 @@ for name, model_name in MODEL_NAMES.items():
         continue
     if name in ENSEMBLES and len(part) < len(exps[ENSEMBLES[name]].splits):
         continue  # an incomplete ensemble protocol is not a result
-    s = evaluation.summarize_folds(part[["accuracy", "uar", "f1", "segment_accuracy"]].to_dict("records"))
+    s = scoring.summarize_folds(part[["accuracy", "uar", "f1", "segment_accuracy"]].to_dict("records"))
     base = ENSEMBLES.get(name, name)
     note = "recording level (mean of segment probabilities); segment_accuracy per 3 s segment"
     if len(part) < len(exps[base].splits):
         note += f"; {len(part)} of {len(exps[base].splits)} splits run (compute budget)"
     note += "; mean probabilities of 3 Model3s (weight seeds k, 100+k, 200+k)" if name in ENSEMBLES else ""
     selection = SELECTIONS.get(name, "fixed-budget")
-    rows += evaluation.make_rows("aesdd", exps[base].protocol, model_name, s, notebook="05",
+    rows += results_table.make_rows("aesdd", exps[base].protocol, model_name, s, notebook="05",
                                  note=note, selection=selection,
-                                 predictions=keras_cnn.recording_predictions(
+                                 predictions=seed004.recording_predictions(
                                      all_pred, name, speaker_of,
-                                     repeats=exps[base].protocol == keras_cnn.SEED_PROTOCOL))
-rows += evaluation.published_rows("05")  # seed 004's and EmoBox's numbers, cited
-results = evaluation.upsert_results(reports, rows)
+                                     repeats=exps[base].protocol == seed004.SEED_PROTOCOL))
+rows += results_table.published_rows("05")  # seed 004's and EmoBox's numbers, cited
+results = results_table.upsert_results(reports, rows)
 print(pd.DataFrame(rows)[["protocol", "model", "metric", "mean", "std", "n", "source"]].to_string(index=False))
 
 # %% [markdown]
@@ -755,9 +762,9 @@ LOSO = "model3_loso" if "model3_loso" in done_exps else "improved_loso"
 EMOBOX = "model3_emobox" if "model3_emobox" in done_exps else "improved_emobox"
 lines = [f"* **Reproduction (seed protocol, Model3, {exps['model3_seed'].config.epochs} epochs):** segment accuracy "
          f"{pm('model3_seed', 'segment_accuracy')} % (seed: "
-         f"{evaluation.format_mean_std(seed_m3['mean'], seed_m3['std'])} %), recording accuracy "
+         f"{scoring.format_mean_std(seed_m3['mean'], seed_m3['std'])} %), recording accuracy "
          f"{pm('model3_seed', 'accuracy')} % ({len(metrics[metrics['experiment'] == 'model3_seed'])} seeded repeats).",
-         f"* **Model3 ensemble of {keras_cnn.ENSEMBLE_SIZE} (same test recordings):** recording accuracy "
+         f"* **Model3 ensemble of {seed004.ENSEMBLE_SIZE} (same test recordings):** recording accuracy "
          f"{pm(ENS, 'accuracy')} %, segment accuracy {pm(ENS, 'segment_accuracy')} % "
          f"({len(metrics[metrics['experiment'] == ENS])} of {len(exps['model3_seed'].splits)} seeded repeats).",
          f"* **Improved recipe (same test recordings):** segment accuracy {pm('improved', 'segment_accuracy')} %, "
@@ -800,7 +807,7 @@ if loso_acc is not None and seed_acc is not None:
     meaning.append(text + ".")
 if mean_of(EMOBOX) is not None:
     anchor_rows = {m.replace(" (EmoBox)", ""): r["mean"] for (p_, m), r in published_05.items()
-                   if p_ == keras_cnn.EMOBOX_PROTOCOL}
+                   if p_ == seed004.EMOBOX_PROTOCOL}
     above = [k for k, v in anchor_rows.items() if mean_of(EMOBOX) > v]
     below = [k for k, v in anchor_rows.items() if mean_of(EMOBOX) <= v]
     where = (f"below all of EmoBox's anchors ({', '.join(below)})" if not above else

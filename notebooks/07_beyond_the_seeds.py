@@ -67,7 +67,7 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 
@@ -77,19 +77,14 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from serlib import (
-    cabg,
-    corpora,
-    cross_corpus,
-    deep_plots,
-    evaluation,
-    features,
-    paths,
-    plots,
-    runstore,
-    speaker_norm,
-    training,
-)
+from serlib import paths
+from serlib.data import corpora
+from serlib.evaluation import results_table, scoring
+from serlib.experiments import cabg_runs, cross_corpus, speaker_norm
+from serlib.features import acoustic, extraction
+from serlib.models import cabg
+from serlib.plots import deep_plots, figures
+from serlib.training import runstore, torch_training
 
 pd.set_option("display.width", 130)
 print(notebook.versions(("numpy", "torch", "librosa", "sklearn")))
@@ -142,10 +137,10 @@ reports = data.reports
 table = data.load("ravdess").table  # every split comes from the committed registry
 y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
 speakers = table["speaker"].to_numpy()
-extraction = features.extract(table["path"], features.emocatcher_input_file, {}, n_jobs=n_jobs,
+logmel_run = extraction.extract(table["path"], acoustic.emocatcher_input_file, {}, n_jobs=n_jobs,
                               progress=False)
-assert len(extraction.failed) == 0, extraction.failed
-logmels = [v["logmel"] for v in extraction.values]
+assert len(logmel_run.failed) == 0, logmel_run.failed
+logmels = [v["logmel"] for v in logmel_run.values]
 
 
 def seed_ints(text):
@@ -169,18 +164,18 @@ if smoke:
     gain_epochs, cross_epochs, inductive_epochs, enrol_draws = 1, 1, 1, 2
 model_dir = data.artifacts / "cabg" if data.is_demo else paths.project_root() / "models" / "cabg"
 train_mode = "all" if (retrain or smoke) else ("missing" if data.is_demo else "never")
-full_config = training.TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size)
+full_config = torch_training.TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size)
 # speed-perturbed runs: one cosine decay of the learning rate over the run (section 3)
-speed_config = training.TrainConfig(epochs=speed_epochs, lr=lr, batch_size=batch_size,
+speed_config = torch_training.TrainConfig(epochs=speed_epochs, lr=lr, batch_size=batch_size,
                                     schedule="cosine-restarts", restart_epochs=speed_epochs)
 # what chapter 06 measured (validation-selected seed recipe) and the seeds' published numbers
-chapter06 = evaluation.read_results(reports)
+chapter06 = results_table.read_results(reports)
 chapter06 = chapter06[(chapter06["model"] == "cabg-emocatcher") & (chapter06["metric"] == "accuracy")
                       & (chapter06["source"] == "ours")].set_index("protocol")
-PUBLISHED = {(r["protocol"], r["model"]): r for r in evaluation.published_rows()
+PUBLISHED = {(r["protocol"], r["model"]): r for r in results_table.published_rows()
              if r["metric"] == "accuracy"}
 SEED_PUBLISHED = {p: PUBLISHED[(p, "emocatcher (seed 000)")] for p in ("random-holdout-8-2", "random-5fold")}
-print(extraction.summary())
+print(logmel_run.summary())
 print(f"training: {train_mode}; models: {paths.relative(model_dir)}")
 
 
@@ -190,7 +185,7 @@ def say(*lines: str) -> None:
 
 
 def pm(mean: float, std: float) -> str:
-    return f"{evaluation.format_mean_std(mean, std)} %"
+    return f"{scoring.format_mean_std(mean, std)} %"
 
 
 def points(a: float, b: float) -> str:
@@ -229,17 +224,17 @@ say(f"**Retraining** (`retrain=True`): the {n_runs} stored runs of this chapter 
 # %%
 # NBVAL_CHECK_OUTPUT
 ablation_dir = model_dir / "ablations"
-seed_hist = training.load_histories(model_dir, "random-holdout-8-2", "seed")  # chapter 06's runs
-n_test = len(training.protocol_runs("random-holdout-8-2", table, y, [999])[0].test_idx)
+seed_hist = cabg_runs.load_histories(model_dir, "random-holdout-8-2", "seed")  # chapter 06's runs
+n_test = len(cabg_runs.protocol_runs("random-holdout-8-2", table, y, [999])[0].test_idx)
 rows = []
 for variant in ("specaug", "deltas", "mixup"):
-    h = training.load_histories(ablation_dir, "random-holdout-8-2", variant)
+    h = cabg_runs.load_histories(ablation_dir, "random-holdout-8-2", variant)
     for seed_, hv in h.groupby("seed"):
         n_ep = int(hv["epoch"].max())
         base = seed_hist[(seed_hist["seed"] == seed_) & (seed_hist["epoch"] <= n_ep)]
         if not len(base):
             continue
-        s, b = training.history_summary(hv), training.history_summary(base)
+        s, b = torch_training.history_summary(hv), torch_training.history_summary(base)
         rows.append({"variant": variant, "seed": seed_, "epochs": n_ep,
                      "test_acc": round(s["test_acc_val_selected"], 4),
                      "seed recipe, same epochs": round(b["test_acc_val_selected"], 4)})
@@ -280,7 +275,7 @@ full_runs = {}
 for protocol, run_seeds in seed_lists["full"].items():
     if not run_seeds:
         continue
-    full_runs[protocol] = training.run_protocol(protocol, table, y, logmels, full_config, run_seeds,
+    full_runs[protocol] = cabg_runs.run_protocol(protocol, table, y, logmels, full_config, run_seeds,
                                                 model_dir, variant="full", folds=fold_filter,
                                                 train=train_mode, val_frac=0)
     print(f"{protocol}: trained now {len(full_runs[protocol].trained)}; "
@@ -295,12 +290,12 @@ def show_summary(results, size):
             print(f"{protocol}: not run yet: {len(result.missing)} run(s) without a result")
         if result.available:
             print(f"== {protocol}")
-            print(training.ensemble_summary(result, y, size).astype({"n": int}).round(4).to_string())
+            print(cabg_runs.ensemble_summary(result, y, size).astype({"n": int}).round(4).to_string())
             print()
 
 
 def single_and_ensemble(result, size):
-    s = training.ensemble_summary(result, y, size)
+    s = cabg_runs.ensemble_summary(result, y, size)
     key = f"ensemble of {size}: accuracy"
     return s.loc["single model, kept epoch"], (s.loc[key] if key in s.index else None)
 
@@ -338,14 +333,14 @@ full_holdout = full_runs.get("random-holdout-8-2")
 if full_holdout is not None and full_holdout.available:
     fig = deep_plots.training_curves(full_holdout.histories,
                                      "Hold-out 8:2, whole training part (no validation):")
-    plots.save_figure(fig, reports, "07_full_holdout_curves")
+    figures.save_figure(fig, reports, "07_full_holdout_curves")
     plt.show()
 
 # %% [markdown]
 # ## 3. Speed perturbation
 # RAVDESS has few training clips for a model of this size, which fits its training clips almost
 # perfectly. Speed perturbation (as in Kaldi's recipes) adds copies of every training clip played
-# slightly slower and faster (`speed_factors`; `serlib.audio.speed_perturb`: tempo and pitch change
+# slightly slower and faster (`speed_factors`; `serlib.data.audio.speed_perturb`: tempo and pitch change
 # together); their inputs are extracted once and cached like the others. Test clips are never perturbed.
 # With three versions of each clip an epoch is three times longer, so the runs train for `speed_epochs`
 # (about the seed's number of updates), keep the last epoch, and follow one cosine decay of the learning
@@ -358,14 +353,14 @@ speed_runs, copies = {}, []
 if speed_list:
     if train_mode != "never":  # the perturbed copies are only needed to train
         for factor in speed_list:
-            extraction_f = features.extract(table["path"], features.emocatcher_input_file,
+            extraction_f = extraction.extract(table["path"], acoustic.emocatcher_input_file,
                                             {"speed": factor}, n_jobs=n_jobs, progress=False)
             assert len(extraction_f.failed) == 0, extraction_f.failed
             copies.append([v["logmel"] for v in extraction_f.values])
     for protocol, run_seeds in seed_lists["full-speed"].items():
         if not run_seeds:
             continue
-        speed_runs[protocol] = training.run_protocol(
+        speed_runs[protocol] = cabg_runs.run_protocol(
             protocol, table, y, logmels, speed_config, run_seeds, model_dir, variant="full-speed",
             folds=fold_filter, train=train_mode, val_frac=0, augmented=copies)
         print(f"{protocol}: trained now {len(speed_runs[protocol].trained)}; "
@@ -400,7 +395,7 @@ speed_holdout = speed_runs.get("random-holdout-8-2")
 if speed_holdout is not None and speed_holdout.available:
     fig = deep_plots.training_curves(speed_holdout.histories,
                                      "Hold-out 8:2, whole training part + speed perturbation:")
-    plots.save_figure(fig, reports, "07_speed_holdout_curves")
+    figures.save_figure(fig, reports, "07_speed_holdout_curves")
     plt.show()
 
 # %% [markdown]
@@ -418,8 +413,8 @@ mixed_runs = {}
 for protocol, speed_result in speed_runs.items():
     full_result = full_runs.get(protocol)
     if full_result is not None and full_result.available and speed_result.available:
-        merged = training.merge_results(full_result, speed_result)
-        if len(training.ensemble_scores(merged, y, 2 * ensemble_size)):
+        merged = cabg_runs.merge_results(full_result, speed_result)
+        if len(cabg_runs.ensemble_scores(merged, y, 2 * ensemble_size)):
             mixed_runs[protocol] = merged
         else:  # e.g. one plain seed per fold against three speed-perturbed ones
             print(f"== {protocol}: no complete group of {ensemble_size} seeds in both recipes")
@@ -427,11 +422,11 @@ for protocol, speed_result in speed_runs.items():
 
 def recipe_row(protocol, recipe, result, size):
     row = {"protocol": protocol, "recipe": recipe, "models per ensemble": size}
-    s = training.ensemble_summary(result, y, max(size, 2))
+    s = cabg_runs.ensemble_summary(result, y, max(size, 2))
     for label, key in (("single", "single model, kept epoch"),
                        ("ensemble", f"ensemble of {max(size, 2)}: accuracy")):
         if key in s.index:
-            row[label] = (f"{evaluation.format_mean_std(s.loc[key, 'mean'], s.loc[key, 'std'])} "
+            row[label] = (f"{scoring.format_mean_std(s.loc[key, 'mean'], s.loc[key, 'std'])} "
                           f"(n {int(s.loc[key, 'n'])})")
     return row
 
@@ -440,7 +435,7 @@ recipes = []
 for protocol in chapter06.index.intersection(list(full_runs)):
     r06 = chapter06.loc[protocol]
     recipes.append({"protocol": protocol, "recipe": "validation-selected (chapter 06)",
-                    "single": f"{evaluation.format_mean_std(r06['mean'], r06['std'])} (n {int(r06['n'])})"})
+                    "single": f"{scoring.format_mean_std(r06['mean'], r06['std'])} (n {int(r06['n'])})"})
 for name, results, size in (("whole training part (2)", full_runs, ensemble_size),
                             ("+ speed perturbation (3)", speed_runs, ensemble_size),
                             ("both recipes averaged (4)", mixed_runs, 2 * ensemble_size)):
@@ -455,8 +450,8 @@ if len(recipe_table):
 # %%
 lines = []
 for protocol, result in mixed_runs.items():
-    groups = training.ensemble_scores(result, y, 2 * ensemble_size)
-    one = {name: training.ensemble_scores(res[protocol], y, ensemble_size)
+    groups = cabg_runs.ensemble_scores(result, y, 2 * ensemble_size)
+    one = {name: cabg_runs.ensemble_scores(res[protocol], y, ensemble_size)
            for name, res in (("plain", full_runs), ("speed-perturbed", speed_runs))}
     gains = ", ".join(f"{name} {100 * (g['accuracy'] - g['member_acc']).mean():+.1f}"
                       for name, g in one.items() if len(g))
@@ -487,9 +482,9 @@ if lines:
 # %%
 # NBVAL_CHECK_OUTPUT
 pilot_rows = []
-plain = training.load_histories(model_dir, "random-holdout-8-2", "full")
+plain = cabg_runs.load_histories(model_dir, "random-holdout-8-2", "full")
 for variant in ("full-standardize", "full-speed-plateau"):
-    h = training.load_histories(ablation_dir, "random-holdout-8-2", variant)
+    h = cabg_runs.load_histories(ablation_dir, "random-holdout-8-2", variant)
     for seed_, hv in h.groupby("seed"):
         base = plain[plain["seed"] == seed_]
         pilot_rows.append({"pilot": variant, "seed": seed_, "epochs": int(hv["epoch"].max()),
@@ -533,7 +528,7 @@ for recipe, results, step in (("whole training part (2)", full_runs, 1),
         if not result.available:
             continue
         per_fold = pd.Series([r.fold for r in result.runs]).value_counts().min()
-        curve = training.ensemble_curve(result, y, range(step, per_fold + 1, step))
+        curve = cabg_runs.ensemble_curve(result, y, range(step, per_fold + 1, step))
         curve_parts.append(curve.assign(protocol=protocol, recipe=recipe))
 curves = pd.concat(curve_parts, ignore_index=True) if curve_parts else pd.DataFrame()
 if len(curves):
@@ -543,20 +538,20 @@ if len(curves):
     print(wide.to_string(na_rep=""))
 large_size = 2 * large_ensemble_size
 large_runs = {protocol: result for protocol, result in mixed_runs.items()
-              if len(training.ensemble_scores(result, y, large_size))}
+              if len(cabg_runs.ensemble_scores(result, y, large_size))}
 for protocol, result in large_runs.items():
-    groups = training.ensemble_scores(result, y, large_size)
+    groups = cabg_runs.ensemble_scores(result, y, large_size)
     seeds_used = sorted({int(m.split(":")[1]) for m in groups["members"].str.split("+").sum()})
     print(f"\n== {protocol}: {len(groups)} ensemble(s) of {large_size} models "
           f"(seeds {seeds_used[0]}-{seeds_used[-1]} of both recipes)")
     print(groups[["fold", "member_acc", "accuracy", "uar"]].round(4).to_string(index=False))
-    print(f"accuracy {evaluation.format_mean_std(groups['accuracy'].mean(), groups['accuracy'].std(ddof=0))} %,"
-          f" UAR {evaluation.format_mean_std(groups['uar'].mean(), groups['uar'].std(ddof=0))} %")
+    print(f"accuracy {scoring.format_mean_std(groups['accuracy'].mean(), groups['accuracy'].std(ddof=0))} %,"
+          f" UAR {scoring.format_mean_std(groups['uar'].mean(), groups['uar'].std(ddof=0))} %")
 
 # %%
 if len(curves):
     fig = deep_plots.ensemble_curves(curves, "Averaging models,")
-    plots.save_figure(fig, reports, "07_ensemble_sizes")
+    figures.save_figure(fig, reports, "07_ensemble_sizes")
     plt.show()
     lines = []
     for protocol, part in curves[curves["recipe"] == "both recipes (4)"].groupby("protocol", sort=False):
@@ -565,7 +560,7 @@ if len(curves):
         text = (f"* **`{protocol}`**, both recipes, for {', '.join(str(s) for s in part['size'])} models: "
                 f"{values} %.")
         if protocol in large_runs:
-            g = training.ensemble_scores(large_runs[protocol], y, large_size)
+            g = cabg_runs.ensemble_scores(large_runs[protocol], y, large_size)
             text += (f" The size fixed in advance ({large_size} models) gives "
                      f"**{pm(g['accuracy'].mean(), g['accuracy'].std(ddof=0))}**")
             if int(best["size"]) != large_size:
@@ -575,7 +570,7 @@ if len(curves):
             text += "."
         lines.append(text)
     if {"random-5fold", "emobox-6fold"} <= set(large_runs):
-        acc = {p: training.ensemble_scores(large_runs[p], y, large_size)["accuracy"].mean()
+        acc = {p: cabg_runs.ensemble_scores(large_runs[p], y, large_size)["accuracy"].mean()
                for p in ("random-5fold", "emobox-6fold")}
         lines += ["", f"Even with {large_size} models the unseen voices of EmoBox stay "
                   f"{100 * (acc['random-5fold'] - acc['emobox-6fold']):.1f} points below the random 5-fold split: "
@@ -601,13 +596,13 @@ if len(curves):
 # NBVAL_IGNORE_OUTPUT
 spknorm_runs, spknorm_baseline = {}, {}
 if spknorm_seed_list and speed_list:
-    spknorm_runs["emobox-6fold"] = training.run_protocol(
-        "emobox-6fold", table, y, features.speaker_standardize(logmels, speakers), speed_config,
+    spknorm_runs["emobox-6fold"] = cabg_runs.run_protocol(
+        "emobox-6fold", table, y, acoustic.speaker_standardize(logmels, speakers), speed_config,
         spknorm_seed_list, model_dir, variant="full-speed-spknorm", folds=fold_filter,
         train=train_mode, val_frac=0,
-        augmented=[features.speaker_standardize(copy, speakers) for copy in copies])
+        augmented=[acoustic.speaker_standardize(copy, speakers) for copy in copies])
     # the same seeds of section 3 without standardisation (trained there)
-    spknorm_baseline["emobox-6fold"] = training.run_protocol(
+    spknorm_baseline["emobox-6fold"] = cabg_runs.run_protocol(
         "emobox-6fold", table, y, logmels, speed_config, spknorm_seed_list, model_dir,
         variant="full-speed", folds=fold_filter, train="never", val_frac=0)
     print(f"trained now {len(spknorm_runs['emobox-6fold'].trained)}; "
@@ -621,7 +616,7 @@ for protocol, result in spknorm_runs.items():
                        ("+ per-speaker standardisation", result)):
         if res.available:
             row = recipe_row(protocol, label, res, ensemble_size)
-            groups = training.ensemble_scores(res, y, ensemble_size)
+            groups = cabg_runs.ensemble_scores(res, y, ensemble_size)
             row["ensemble per fold"] = " ".join(f"{100 * a:.1f}" for a in groups["accuracy"])
             comparison.append(row)
     print(pd.DataFrame(comparison).drop(columns="protocol").fillna("").to_string(index=False))
@@ -635,8 +630,8 @@ for protocol, result in spknorm_runs.items():
     text = (f"With the same seeds, recipe and epochs, single models go from {pm(s0['mean'], s0['std'])} to "
             f"{pm(s1['mean'], s1['std'])} ({points(s1['mean'], s0['mean'])})")
     if e1 is not None and e0 is not None:
-        g1 = training.ensemble_scores(result, y, ensemble_size).set_index("fold")["accuracy"]
-        g0 = training.ensemble_scores(base, y, ensemble_size).set_index("fold")["accuracy"]
+        g1 = cabg_runs.ensemble_scores(result, y, ensemble_size).set_index("fold")["accuracy"]
+        g0 = cabg_runs.ensemble_scores(base, y, ensemble_size).set_index("fold")["accuracy"]
         both = g1.index.intersection(g0.index)
         text += (f", and ensembles of {ensemble_size} from {pm(e0['mean'], e0['std'])} to "
                  f"**{pm(e1['mean'], e1['std'])}**; the ensembles gain on {int((g1[both] > g0[both]).sum())} of "
@@ -655,12 +650,12 @@ for protocol, result in spknorm_runs.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-summary_frame = training.summary_frame
+summary_frame = cabg_runs.summary_frame
 
 
 def kept_rows(result, model_name, note, selection):
     # accuracy, UAR and F1 of the kept (last-epoch) weights, mean, std, n over runs, with intervals
-    return training.result_rows(result, y, speakers, model_name, selection, "07", note)
+    return cabg_runs.result_rows(result, y, speakers, model_name, selection, "07", note)
 
 
 rows = []
@@ -684,19 +679,19 @@ for results, model_name, size, selection, singles, note in recipe_rows:
             continue
         if singles:
             rows += kept_rows(result, model_name, note, selection)
-        groups = training.ensemble_scores(result, y, size)
+        groups = cabg_runs.ensemble_scores(result, y, size)
         if len(groups):
-            rows += evaluation.make_rows(
+            rows += results_table.make_rows(
                 "ravdess", protocol, f"{model_name} ensemble-{size}",
                 summary_frame({m: [groups[m].mean(), groups[m].std(ddof=0), len(groups)]
                                for m in ("accuracy", "uar", "f1")}),
                 notebook="07", selection=selection,
-                predictions=training.result_predictions(result, y, speakers, size),
+                predictions=cabg_runs.result_predictions(result, y, speakers, size),
                 note=f"{note}; mean probabilities of {size} models per group; "
                      "std over groups (hold-out) or folds")
 ours = pd.DataFrame(rows)
 if len(ours):
-    evaluation.upsert_results(reports, rows)
+    results_table.upsert_results(reports, rows)
     shown = ours[ours["metric"] == "accuracy"].assign(
         mean=lambda t: t["mean"].round(4), ci_low=lambda t: t["ci_low"].round(3),
         ci_high=lambda t: t["ci_high"].round(3))
@@ -717,8 +712,8 @@ if len(ours):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-gain_config = training.TrainConfig(epochs=gain_epochs, lr=lr, batch_size=batch_size, gain_norm=True)
-gain_holdout = training.run_protocol("random-holdout-8-2", table, y, logmels, gain_config, [999], model_dir,
+gain_config = torch_training.TrainConfig(epochs=gain_epochs, lr=lr, batch_size=batch_size, gain_norm=True)
+gain_holdout = cabg_runs.run_protocol("random-holdout-8-2", table, y, logmels, gain_config, [999], model_dir,
                                      variant="full-gain", train=train_mode, val_frac=0)
 print(f"trained now {len(gain_holdout.trained)}; missing: {gain_holdout.missing or 'none'}")
 
@@ -727,13 +722,13 @@ print(f"trained now {len(gain_holdout.trained)}; missing: {gain_holdout.missing 
 level_models = {}
 if gain_holdout.available:
     level_models["gain-normalised (this section)"] = gain_holdout.runs[0]
-raw_run = [r for r in full_runs.get("random-holdout-8-2", training.ProtocolResult("", [])).runs if r.seed == 999]
-if raw_run and training.checkpoint_path(model_dir, raw_run[0]).is_file():
+raw_run = [r for r in full_runs.get("random-holdout-8-2", cabg_runs.ProtocolResult("", [])).runs if r.seed == 999]
+if raw_run and cabg_runs.checkpoint_path(model_dir, raw_run[0]).is_file():
     level_models["raw dB levels (section 2, seed 999)"] = raw_run[0]
 gains = (0.25, 0.5, 1.0, 2.0, 4.0)
 level_table = []
 for label, run in level_models.items():
-    model, _, _ = training.load_checkpoint(training.checkpoint_path(model_dir, run))
+    model, _, _ = torch_training.load_checkpoint(cabg_runs.checkpoint_path(model_dir, run))
     test_x = [logmels[i] for i in run.test_idx]
     base = cabg.predict_proba(model, test_x).argmax(1)
     row = {"model": label}
@@ -792,12 +787,12 @@ for train_name in cross_tables:
         stored = [cross_corpus.probabilities_file(cross_dir, a, b, variant, 999).is_file()
                   for a, b in cross_pairs if a == train_name]
         if stored and (train_mode == "all" or (train_mode == "missing" and not all(stored))):
-            cfg = training.TrainConfig(epochs=cross_epochs, lr=lr, batch_size=batch_size,
+            cfg = torch_training.TrainConfig(epochs=cross_epochs, lr=lr, batch_size=batch_size,
                                        gain_norm=variant == "full-gain")
             print("trained", cross_corpus.train_cabg(train_name, cross_data, cfg, cross_dir, variant))
 clip_feats = {}
 for name, t in cross_tables.items():
-    feats, _ = features.feature_table(t, features.FrameParams(), n_jobs=n_jobs, progress=False)
+    feats, _ = extraction.feature_table(t, acoustic.FrameParams(), n_jobs=n_jobs, progress=False)
     clip_feats[name] = feats.reindex(t.index)
 print({name: f.shape for name, f in clip_feats.items()})
 
@@ -823,18 +818,18 @@ for a, b in cross_pairs:
             cross_missing.append(cross_corpus.run_name(a, b, variant, 999))
     for model_name, (probs, emotions) in found.items():
         pred = cross_corpus.pair_predictions(probs, emotions, tb)
-        m = evaluation.classification_metrics(pred["y_true"], pred["y_pred"])
-        cross_rows += evaluation.make_rows(
+        m = scoring.classification_metrics(pred["y_true"], pred["y_pred"])
+        cross_rows += results_table.make_rows(
             b, cross_corpus.protocol_name(a, b), model_name,
-            training.summary_frame({k: [m[k], 0.0, 1] for k in ("accuracy", "uar", "f1")}),
+            cabg_runs.summary_frame({k: [m[k], 0.0, 1] for k in ("accuracy", "uar", "f1")}),
             notebook="07", selection="fixed-budget", predictions=pred,
             note=(f"trained on all of {a} (all its emotions), tested on all of {b} on the "
                   f"{pred['y_true'].nunique()} shared emotions (most probable shared emotion); one model, "
                   "configuration fixed before the run; interval clustered by test speaker"))
 cross_frame = pd.DataFrame(cross_rows)
 if len(cross_frame):
-    evaluation.upsert_results(reports, cross_rows)
-    results_now = evaluation.read_results(reports)
+    results_table.upsert_results(reports, cross_rows)
+    results_now = results_table.read_results(reports)
     in_corpus = results_now[(results_now["primary"]) & (results_now["metric"] == "accuracy")
                             & (results_now["source"] == "ours")]
     in_corpus = in_corpus[[cross_corpus.speaker_independent(p, c)
@@ -888,11 +883,11 @@ if len(cross_frame):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ind_variants = {"full-spknorm-inductive": (features.speaker_standardize(logmels, speakers),
-                                           training.TrainConfig(epochs=inductive_epochs, lr=lr, batch_size=batch_size)),
-                "full-gain": (logmels, training.TrainConfig(epochs=inductive_epochs, lr=lr, batch_size=batch_size,
+ind_variants = {"full-spknorm-inductive": (acoustic.speaker_standardize(logmels, speakers),
+                                           torch_training.TrainConfig(epochs=inductive_epochs, lr=lr, batch_size=batch_size)),
+                "full-gain": (logmels, torch_training.TrainConfig(epochs=inductive_epochs, lr=lr, batch_size=batch_size,
                                                             gain_norm=True))}
-ind_results = {v: training.run_protocol("emobox-6fold", table, y, inputs, cfg, [999], model_dir, variant=v,
+ind_results = {v: cabg_runs.run_protocol("emobox-6fold", table, y, inputs, cfg, [999], model_dir, variant=v,
                                         folds=fold_filter, train=train_mode, val_frac=0)
                for v, (inputs, cfg) in ind_variants.items()}
 set_aside = None if data.is_demo else paths.project_root() / "build" / "fold_weights"
@@ -941,25 +936,25 @@ if spk_res.available:
     for k, parts in sorted(enrol_preds.items()):
         pred = pd.concat(parts, ignore_index=True)
         per_fold = pred.groupby(["fold", "replicate"]).apply(
-            lambda g: pd.Series(evaluation.classification_metrics(g["y_true"], g["y_pred"])),
+            lambda g: pd.Series(scoring.classification_metrics(g["y_true"], g["y_pred"])),
             include_groups=False).groupby("fold").mean()
-        ind_rows += evaluation.make_rows(
+        ind_rows += results_table.make_rows(
             "ravdess", "emobox-6fold", f"cabg-emocatcher full-train spknorm enrol-{k}",
-            training.summary_frame({m: [per_fold[m].mean(), per_fold[m].std(ddof=0), len(per_fold)]
+            cabg_runs.summary_frame({m: [per_fold[m].mean(), per_fold[m].std(ddof=0), len(per_fold)]
                                     for m in ("accuracy", "uar", "f1")}),
             notebook="07", selection="fixed-budget", predictions=pred,
             note=(f"per-speaker standardised inputs (training speakers: their own clips; each test speaker: "
                   f"{k} random enrolment clips, labels unused, not scored); {enrol_draws} draws per fold; "
                   f"whole training part, {inductive_epochs} epochs, last epoch kept; mean over draws, std over folds"))
-    ind_rows += training.result_rows(
+    ind_rows += cabg_runs.result_rows(
         spk_res, y, speakers, "cabg-emocatcher full-train spknorm transductive", "transductive", "07",
         note=(f"as the enrolment rows, each test speaker standardised with all their test clips (transductive); "
               f"{inductive_epochs} epochs, last epoch kept"))
     if gain_res.available:
-        ind_rows += training.result_rows(
+        ind_rows += cabg_runs.result_rows(
             gain_res, y, speakers, "cabg-emocatcher full-train gain-norm", "fixed-budget", "07",
             note=f"per-utterance gain normalisation; whole training part, {inductive_epochs} epochs, last epoch kept")
-    evaluation.upsert_results(reports, ind_rows)
+    results_table.upsert_results(reports, ind_rows)
     shown_rows = pd.DataFrame(ind_rows)
     shown_rows = shown_rows[shown_rows["metric"].isin(["accuracy", "uar"])]
     print()
@@ -1010,21 +1005,21 @@ else:
     emodb_y = emodb_table["emotion"].map(emodb_classes.index).to_numpy()
     emodb_inputs = (cross_data["emodb"][1] if "emodb" in cross_data
                     else cross_corpus.load_inputs(emodb_table, n_jobs))
-    emodb_result = training.run_protocol(
+    emodb_result = cabg_runs.run_protocol(
         "emobox-5fold", emodb_table, emodb_y, emodb_inputs, full_config, [999],
         paths.project_root() / "models" / "cabg_emodb", variant="full", folds=fold_filter,
         train="all" if retrain else "never", val_frac=0, corpus="emodb",
         num_classes=len(emodb_classes))
     if emodb_result.available:
-        emodb_rows = training.result_rows(
+        emodb_rows = cabg_runs.result_rows(
             emodb_result, emodb_y, emodb_table["speaker"].to_numpy(), "cabg-emocatcher full-train",
             "fixed-budget", "07", f"section 2's recipe on EMO-DB: whole training part, {epochs} epochs, "
             "last epoch kept, seed 999; EmoBox's folds share speakers", corpus="emodb")
-        emodb_rows += evaluation.published_rows("07", "emodb")
-        evaluation.upsert_results(reports, emodb_rows)
+        emodb_rows += results_table.published_rows("07", "emodb")
+        results_table.upsert_results(reports, emodb_rows)
         print(f"folds evaluated: {len(emodb_result.runs)} of 5; "
               f"missing: {emodb_result.missing or 'none'}")
-        emodb_all = evaluation.read_results(reports)
+        emodb_all = results_table.read_results(reports)
         emodb_view = emodb_all[(emodb_all["corpus"] == "emodb") & (emodb_all["protocol"] == "emobox-5fold")
                                & (emodb_all["metric"] == "accuracy")
                                & (emodb_all["model"].isin(["cabg-emocatcher full-train", "lr", "human-listeners"])
@@ -1112,7 +1107,7 @@ def show_full(result, size):
     if "source" in result.scores:
         print("scored from:", ", ".join(f"{n} {source}" for source, n
                                         in result.scores["source"].value_counts().sort_index().items()))
-    groups = training.ensemble_scores(result, y, size)
+    groups = cabg_runs.ensemble_scores(result, y, size)
     if len(groups):
         print()
         if groups["members"].str.contains(":").any():
@@ -1128,7 +1123,7 @@ for label, results, size in (("whole training part (2)", full_runs, ensemble_siz
     for protocol, result in results.items():
         print(f"== {protocol}, {label}")
         if label.startswith("both"):  # the members are listed above; only the groups here
-            groups = training.ensemble_scores(result, y, size)
+            groups = cabg_runs.ensemble_scores(result, y, size)
             groups["members"] = groups["members"].str.replace("full-speed:", "s").str.replace("full:", "f")
             print(groups[["fold", "members", "member_acc", "accuracy", "uar"]].round(4).to_string(index=False))
             print()

@@ -42,14 +42,16 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from serlib import notebook
+from serlib.app import notebook
 
 notebook.quiet()
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from serlib import audio, error_analysis, evaluation, plots, reports
+from serlib.data import audio
+from serlib.evaluation import error_analysis, reports, results_table, scoring
+from serlib.plots import figures
 
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 40)
@@ -75,8 +77,8 @@ data = notebook.choose_data(data_root, use_demo)
 display(Markdown(data.banner()))
 if smoke:
     n_boot, n_error_examples = 200, 1
-results = evaluation.read_results(data.reports)
-predictions = evaluation.load_predictions(data.artifacts)
+results = results_table.read_results(data.reports)
+predictions = results_table.load_predictions(data.artifacts)
 accuracy = results[results["metric"] == "accuracy"]
 print(f"{len(results)} result rows, {len(predictions)} prediction tables")
 
@@ -98,9 +100,9 @@ if corpora_with_results:
     fig, axes = plt.subplots(len(corpora_with_results), 1, squeeze=False,
                              figsize=(9, 0.3 * len(accuracy) + 2.5 * len(corpora_with_results)))
     for ax, corpus in zip(axes[:, 0], corpora_with_results, strict=True):
-        plots.results_overview(accuracy, corpus, ax=ax)
+        figures.results_overview(accuracy, corpus, ax=ax)
     fig.tight_layout()
-    plots.save_figure(fig, data.reports, "08_results_overview")
+    figures.save_figure(fig, data.reports, "08_results_overview")
     plt.show()
 
 # %% [markdown]
@@ -158,7 +160,7 @@ for _, picked in ours[ours["model"].str.endswith(" test-picked")].iterrows():
         for _, r in frame.iterrows():
             rows.append({"corpus": r["corpus"], "protocol": r["protocol"], "model": model,
                          "epoch chosen": label,
-                         "accuracy (%)": evaluation.format_mean_std(r["mean"], r["std"])})
+                         "accuracy (%)": scoring.format_mean_std(r["mean"], r["std"])})
 print(pd.DataFrame(rows).to_string(index=False) if rows
       else "no run has both a test-picked and a validation-picked number")
 
@@ -173,8 +175,8 @@ independent = {key: pred for key, pred in predictions.items()
 for corpus in sorted({key[0] for key in independent}):
     recall = pd.DataFrame({f"{model} ({protocol})": error_analysis.per_class_recall(pred)
                            for (c, protocol, model), pred in independent.items() if c == corpus}).T
-    ax = plots.recall_heatmap(recall, title=f"{corpus}: recall per emotion, speaker-independent")
-    plots.save_figure(ax.figure, data.reports, f"08_recall_{corpus}")
+    ax = figures.recall_heatmap(recall, title=f"{corpus}: recall per emotion, speaker-independent")
+    figures.save_figure(ax.figure, data.reports, f"08_recall_{corpus}")
     plt.show()
 
 # %% [markdown]
@@ -265,9 +267,9 @@ for corpus in ("ravdess", "aesdd"):
         continue
     fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), squeeze=False)
     for ax, (c, factor) in zip(axes[0], keys, strict=True):
-        plots.factor_accuracy(factor_tables[(c, factor)], factor, title=f"{c}: {factor}", ax=ax)
+        figures.factor_accuracy(factor_tables[(c, factor)], factor, title=f"{c}: {factor}", ax=ax)
     fig.tight_layout()
-    plots.save_figure(fig, data.reports, f"08_factors_{corpus}")
+    figures.save_figure(fig, data.reports, f"08_factors_{corpus}")
     plt.show()
 
 # %% [markdown]
@@ -287,9 +289,9 @@ if calibrated:
     for ax, (key, pred) in zip(axes[0], sorted(calibrated.items()), strict=True):
         table, ece = error_analysis.calibration(pred)
         print(f"{key[0]} · {key[1]} · {key[2]}: ECE {ece:.3f} over {len(pred)} clips")
-        plots.reliability_diagram(table, ece, title=f"{key[0]}: {key[2]}", ax=ax)
+        figures.reliability_diagram(table, ece, title=f"{key[0]}: {key[2]}", ax=ax)
     fig.tight_layout()
-    plots.save_figure(fig, data.reports, "08_calibration")
+    figures.save_figure(fig, data.reports, "08_calibration")
     plt.show()
 else:
     print("no predictions with class probabilities")

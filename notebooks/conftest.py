@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from serlib import notebook, paths
+from serlib import paths
+from serlib.app import notebook
 
 HERE = Path(__file__).parent
 

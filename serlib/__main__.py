@@ -1,7 +1,7 @@
-"""``python -m serlib``: see :mod:`serlib.cli`."""
+"""``python -m serlib``: see :mod:`serlib.app.cli`."""
 
 import sys
 
-from serlib.cli import main
+from serlib.app.cli import main
 
 sys.exit(main())

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from serlib import notebook, paths
+from serlib import paths
+from serlib.app import notebook
 
 
 def tone(seconds: float = 1.0, sr: int = 16000, freq: float = 220.0, channels: int = 1,

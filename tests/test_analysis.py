@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serlib import analysis, splits
+from serlib.evaluation import analysis
+from serlib.protocols import splits
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 from synthetic_audio import tone
 
-from serlib import audio
+from serlib.data import audio
 
 
 def test_load_audio_resamples_and_downmixes(tmp_path: Path):

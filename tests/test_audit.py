@@ -6,7 +6,8 @@ import pandas as pd
 import soundfile as sf
 from synthetic_audio import tone
 
-from serlib import audit, cli, corpora
+from serlib.app import cli
+from serlib.data import audit, corpora
 
 
 def _mycorpus(tmp_path: Path) -> Path:

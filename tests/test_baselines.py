@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from serlib import baselines, splits
+from serlib.experiments import baselines
+from serlib.protocols import splits
 
 
 def synthetic(n_speakers: int = 12, per_class: int = 6, seed: int = 0) -> tuple:
@@ -116,9 +117,10 @@ def test_seed_rows_and_protocols():
     lr = rows[(rows["model"] == "lr") & (rows["metric"] == "accuracy")]
     assert lr["mean"].item() == 0.422 and (rows["source"] == "seed").all()
     assert set(rows["protocol"]) == {"actor-holdout-22-24"}
-    from serlib import corpora, protocols
+    from serlib.data import corpora
+    from serlib.protocols import registry
 
-    fold = protocols.get_protocol("random-5fold").folds[0]  # every RAVDESS recording once
+    fold = registry.get_protocol("random-5fold").folds[0]  # every RAVDESS recording once
     ids = [*fold.train, *fold.test]
     table = pd.DataFrame([{"id": i, **corpora.parse_ravdess_name(i.split("/")[1])} for i in ids])
     folds = baselines.protocol_folds(table)  # the committed fold lists, matched on the ids

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from serlib import cabg, paths
+from serlib import paths
+from serlib.models import cabg
 
 SEED_DIR = paths.project_root().parent / "shared" / "seed-artifacts" / "emocatcher"
 
@@ -114,16 +115,18 @@ def test_seed_weights_classify_the_seed_test_split():
     the seed's hold-out test set as it published (251 of 288), within 3 clips."""
     from synthetic_audio import real_data_root
 
-    from serlib import corpora, features, training
+    from serlib.data import corpora
+    from serlib.experiments import cabg_runs
+    from serlib.features import acoustic, extraction
 
     root = real_data_root()
     if root is None:
         pytest.skip("real corpora not found")
     table = corpora.load_corpus("ravdess", root / "ravdess").table
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
-    (run,) = training.protocol_runs("random-holdout-8-2", table, y, [999])  # committed split
+    (run,) = cabg_runs.protocol_runs("random-holdout-8-2", table, y, [999])  # committed split
     test = run.test_idx
-    inputs = features.extract(table["path"].iloc[test], features.emocatcher_input_file, {},
+    inputs = extraction.extract(table["path"].iloc[test], acoustic.emocatcher_input_file, {},
                               n_jobs=1, progress=False)
     model = cabg.load_state(SEED_DIR / "best_model_0.8715_0.8655.pth")
     # the seed's own padded evaluation (batches of 64): the one place it is kept

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from serlib import cli, paths
+from serlib import paths
+from serlib.app import cli
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

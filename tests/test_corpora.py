@@ -5,7 +5,8 @@ import pytest
 import soundfile as sf
 from synthetic_audio import requires_real_data, tone
 
-from serlib import corpora, paths
+from serlib import paths
+from serlib.data import corpora
 
 
 def test_ravdess_fields_and_skips(ravdess_dir: Path):

@@ -14,7 +14,11 @@ import pytest
 import soundfile as sf
 from synthetic_audio import tone
 
-from serlib import cli, corpora, evaluation, notebook, paths, protocols, runner
+from serlib import paths
+from serlib.app import cli, notebook, runner
+from serlib.data import corpora
+from serlib.evaluation import results_table, scoring
+from serlib.protocols import registry
 
 CORPUS_SPEC = {"corpus": {"type": str, "corpus": True}}
 
@@ -85,7 +89,7 @@ def test_a_manifest_folder_is_a_corpus_named_after_it(tmp_path: Path):
     assert study.main.emotions == ["happy", "sad", "angry"]  # normalised, canonical order
     assert study.reports.parts[-2:] == ("corpora", "my_corpus")
     assert study.artifacts.parts[-2:] == ("corpora", "my_corpus")
-    from serlib import audit
+    from serlib.data import audit
 
     unknown = audit.unknown_labels(study.main)
     assert unknown.loc["xyzzy", "recordings"] == 2
@@ -106,7 +110,7 @@ def test_a_manifest_corpus_with_few_speakers_gets_leave_one_speaker_out(tmp_path
 def test_a_manifest_corpus_with_many_speakers_gets_grouped_folds(tmp_path: Path):
     study = notebook.choose_study(str(manifest_corpus(tmp_path / "many", 12)))
     (name, p), = study.protocols().items()
-    assert name == f"speaker-{protocols.GROUPED_FOLDS}fold" and len(p.splits) == 5
+    assert name == f"speaker-{registry.GROUPED_FOLDS}fold" and len(p.splits) == 5
     speakers = study.main.table["speaker"].to_numpy()
     tested = np.concatenate([t for _, t in p.splits])
     assert sorted(tested) == list(range(len(speakers)))  # every clip tested once
@@ -120,8 +124,8 @@ def test_one_speaker_is_not_enough(tmp_path: Path):
 
 
 def test_emodb_by_name_has_emobox_folds_and_loso():
-    assert {"emobox-5fold", "loso-10"} <= set(protocols.protocol_names("emodb"))
-    assert protocols.get_protocol("loso-10", "emodb").kind == "speaker-independent"
+    assert {"emobox-5fold", "loso-10"} <= set(registry.protocol_names("emodb"))
+    assert registry.get_protocol("loso-10", "emodb").kind == "speaker-independent"
 
 
 # ------------------------------------------------------------------------------------------
@@ -196,14 +200,16 @@ def test_only_accepts_commas_and_spaces(tmp_path: Path, monkeypatch):
 CHAPTER = """corpus: str = "ravdess"  # the corpus
 data_root: str = ""  # where
 use_demo: bool = False  # demo"""
-WRITES = """from serlib import evaluation, notebook, plots
+WRITES = """from serlib.app import notebook
+from serlib.evaluation import results_table, scoring
+from serlib.plots import figures
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 study = notebook.choose_study(corpus, data_root, use_demo)
-fig = plt.figure(); plots.save_figure(fig, study.reports, "01_x")
-summary = evaluation.summarize_folds([{"accuracy": 0.5}, {"accuracy": 0.7}])
-evaluation.upsert_results(study.reports, evaluation.make_rows(
+fig = plt.figure(); figures.save_figure(fig, study.reports, "01_x")
+summary = scoring.summarize_folds([{"accuracy": 0.5}, {"accuracy": 0.7}])
+results_table.upsert_results(study.reports, results_table.make_rows(
     study.name, "loso-3", "m", summary, selection="validation", notebook="01"))
 print("ran on", study.name)"""
 
@@ -238,9 +244,9 @@ def test_another_corpus_never_writes_into_notebooks_and_upserts_its_rows(tmp_pat
     monkeypatch.setenv(paths.DATA_ENV, str(emodb_root(tmp_path / "data")))
     live = tmp_path / "reports"
     live.mkdir()
-    old_row = evaluation.make_rows("ravdess", "emobox-6fold", "lr", evaluation.summarize_folds(
+    old_row = results_table.make_rows("ravdess", "emobox-6fold", "lr", scoring.summarize_folds(
         [{"accuracy": 0.4}]), selection="validation", notebook="04")
-    evaluation.upsert_results(live, old_row)
+    results_table.upsert_results(live, old_row)
     ravdess_before = [line for line in (live / "results.csv").read_text().splitlines()
                       if line.startswith("ravdess,")]
     monkeypatch.setenv(paths.REPORTS_ENV, str(live))
@@ -302,7 +308,8 @@ def test_chapters_declare_and_check_the_corpus(number):
 # tuning inside each fold (chapter 04 on another corpus)
 # ------------------------------------------------------------------------------------------
 def test_tune_per_fold_tunes_on_training_speakers_only():
-    from serlib import baselines, splits
+    from serlib.experiments import baselines
+    from serlib.protocols import splits
 
     rng = np.random.default_rng(0)
     speakers = np.repeat([f"s{k}" for k in range(4)], 30)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serlib import cross_corpus, training
+from serlib.experiments import cross_corpus
+from serlib.training import torch_training
 
 
 def corpus(name: str, emotions, n: int, seed: int = 0) -> pd.DataFrame:
@@ -59,7 +60,7 @@ def test_train_cabg_stores_one_checked_run_per_pair(tmp_path: Path):
     rng = np.random.default_rng(0)
     data = {k: (t, [rng.normal(-40, 5, (64, 8)).astype(np.float32) for _ in range(len(t))])
             for k, t in TABLES.items()}
-    cfg = training.TrainConfig(epochs=1, batch_size=8, gain_norm=True)
+    cfg = torch_training.TrainConfig(epochs=1, batch_size=8, gain_norm=True)
     names = cross_corpus.train_cabg("aesdd", data, cfg, tmp_path, "full-gain")
     assert names == ["cross-aesdd-to-ravdess_full-gain_fold1_seed999",
                      "cross-aesdd-to-emodb_full-gain_fold1_seed999"]

@@ -1,4 +1,4 @@
-"""Tests of serlib.demo: layouts and names, broken files, audio format, determinism, the marker
+"""Tests of serlib.data.demo: layouts and names, broken files, audio format, determinism, the marker
 logic and, most important, that emotion is learnable across speakers."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from serlib import demo
+from serlib.data import demo
 
 SR = 16000
 RAVDESS_NAME = re.compile(r"^Actor_(\d{2})/03-01-(0[1-8])-(0[12])-(0[12])-01-(\d{2})\.wav$")

@@ -1,4 +1,4 @@
-"""Tests of serlib.download against a local HTTP server (127.0.0.1 only, no internet)."""
+"""Tests of serlib.data.download against a local HTTP server (127.0.0.1 only, no internet)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from serlib.download import (
+from serlib.data.download import (
     AESDD_EMOTIONS,
     RAVDESS_ZIP,
     DownloadError,

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 from synthetic_audio import tone
 
-from serlib import egemaps, features
+from serlib.features import egemaps, extraction
 
 pytest.importorskip("opensmile")
 
@@ -43,7 +43,7 @@ def test_egemaps_table_cached_and_failures(tmp_path: Path, clips, monkeypatch):
     again, run2 = egemaps.egemaps_table(table, **kw)
     assert list(frame.index) == [10, 11] and len(run.failed) == 1
     assert (run.n_computed, run2.n_cached) == (2, 2)
-    assert features.feature_groups(frame.columns) == {"egemaps": list(frame.columns)}
+    assert extraction.feature_groups(frame.columns) == {"egemaps": list(frame.columns)}
     np.testing.assert_array_equal(frame.to_numpy(), again.to_numpy())
 
 
@@ -52,5 +52,6 @@ def test_with_egemaps_appends_group(clips, monkeypatch, tmp_path):
     meta = pd.DataFrame({"path": [str(c) for c in clips], "emotion": ["a", "b"]})
     X = pd.DataFrame({"mfcc_mean_0": [1.0, 2.0]})
     meta2, X2, _ = egemaps.with_egemaps(meta, X, n_jobs=1, progress=False)
-    assert X2.shape == (2, 89) and list(features.feature_groups(X2.columns)) == ["mfcc", "egemaps"]
+    assert X2.shape == (2, 89) and list(extraction.feature_groups(X2.columns)) == ["mfcc",
+                                                                                   "egemaps"]
     assert meta2.equals(meta)

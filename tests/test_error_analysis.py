@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serlib import error_analysis as ea
+from serlib.evaluation import error_analysis as ea
 
 
 @pytest.fixture

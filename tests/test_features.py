@@ -7,7 +7,9 @@ import pytest
 import soundfile as sf
 from synthetic_audio import tone
 
-from serlib import audio, cache, corpora, features
+from serlib import cache
+from serlib.data import audio, corpora
+from serlib.features import acoustic, extraction
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def clip(tmp_path: Path) -> Path:
 
 def test_frame_features_match_librosa(clip: Path):
     y, sr = audio.load_audio(clip, sr=22050)
-    out = features.frame_features(y, sr)
+    out = acoustic.frame_features(y, sr)
     kw = {"n_fft": 1024, "hop_length": 512}
     refs = {
         "mfcc": librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40, **kw),
@@ -34,15 +36,15 @@ def test_frame_features_match_librosa(clip: Path):
 
 def test_clip_statistics():
     frames = np.array([[1.0, 3.0, 2.0], [0.0, -2.0, 2.0]])
-    stats = features.clip_statistics(frames)
+    stats = acoustic.clip_statistics(frames)
     np.testing.assert_allclose(stats, [2, 0, np.std([1, 3, 2]), np.std([0, -2, 2]), 3, 2, 1, -2,
                                        2, 4], rtol=1e-6)
     with pytest.raises(ValueError, match="accepted: mean, std"):
-        features.FrameParams(stats=("median",))
+        acoustic.FrameParams(stats=("median",))
 
 
 def test_clip_vector_groups(clip: Path):
-    vec = features.clip_vector(str(clip), {})
+    vec = acoustic.clip_vector(str(clip), {})
     assert {k: v.shape for k, v in vec.items()} == {
         "mfcc_mean": (40,), "mel_mean": (128,), "chroma_mean": (12,), "contrast_mean": (7,),
         "global": (5,)}
@@ -53,21 +55,21 @@ def test_extract_cache_hits_and_keys(tmp_path: Path, clip: Path):
     shutil.copy(clip, other)
     store = tmp_path / "cache"
     files = [clip, other]
-    first = features.extract(files, features.clip_vector, {}, n_jobs=1, cache_dir=store,
+    first = extraction.extract(files, acoustic.clip_vector, {}, n_jobs=1, cache_dir=store,
                              progress=False)
     # the cache is keyed by content: the identical copy is served from the first file's entry
     assert (first.n_computed, first.n_cached) == (1, 1)
-    second = features.extract(files, features.clip_vector, {}, n_jobs=1, cache_dir=store,
+    second = extraction.extract(files, acoustic.clip_vector, {}, n_jobs=1, cache_dir=store,
                               progress=False)
     assert (second.n_computed, second.n_cached) == (0, 2)
     np.testing.assert_array_equal(first.values[0]["mfcc_mean"], second.values[0]["mfcc_mean"])
     # a parameter change recomputes ...
-    changed = features.extract(files, features.clip_vector, {"n_mfcc": 20}, n_jobs=1,
+    changed = extraction.extract(files, acoustic.clip_vector, {"n_mfcc": 20}, n_jobs=1,
                                cache_dir=store, progress=False)
     assert changed.n_computed == 1 and changed.values[0]["mfcc_mean"].shape == (20,)
     # ... and so does a change of the audio itself
     sf.write(other, tone(1.0, 22050, 300), 22050)
-    third = features.extract(files, features.clip_vector, {}, n_jobs=1, cache_dir=store,
+    third = extraction.extract(files, acoustic.clip_vector, {}, n_jobs=1, cache_dir=store,
                              progress=False)
     assert (third.n_computed, third.n_cached) == (1, 1)
 
@@ -75,7 +77,7 @@ def test_extract_cache_hits_and_keys(tmp_path: Path, clip: Path):
 def test_extract_parallel_reports_failures(tmp_path: Path, clip: Path):
     bad = tmp_path / "bad.wav"
     bad.write_text("no audio here")
-    run = features.extract([clip, bad], features.clip_vector, {}, n_jobs=2,
+    run = extraction.extract([clip, bad], acoustic.clip_vector, {}, n_jobs=2,
                            cache_dir=tmp_path / "c", progress=False)
     assert run.values[0] is not None and run.values[1] is None
     assert run.failed["path"].tolist() == [str(bad)]
@@ -93,9 +95,9 @@ def test_cache_entry_is_atomic_and_readable(tmp_path: Path):
 
 def test_feature_table_and_groups(ravdess_dir: Path):
     corpus = corpora.load_ravdess(ravdess_dir)
-    table, run = features.feature_table(corpus.table, n_jobs=1, use_cache=False, progress=False)
+    table, run = extraction.feature_table(corpus.table, n_jobs=1, use_cache=False, progress=False)
     assert len(table) == len(corpus.table) and run.failed.empty
-    groups = features.feature_groups(table.columns)
+    groups = extraction.feature_groups(table.columns)
     assert {g: len(c) for g, c in groups.items()} == {
         "mfcc": 40, "mel": 128, "chroma": 12, "contrast": 7, "global": 5}
 
@@ -103,9 +105,9 @@ def test_feature_table_and_groups(ravdess_dir: Path):
 def test_deep_model_inputs(tmp_path: Path):
     path = tmp_path / "long.wav"
     sf.write(path, tone(6.5, 16000, 200, silence=0.2), 16000)
-    mels = features.aesdd_segment_mels(str(path), {"sr": 16000})["mels"]
+    mels = acoustic.aesdd_segment_mels(str(path), {"sr": 16000})["mels"]
     assert mels.shape == (3, 128, 47)  # 6.9 s -> 3 segments of 3 s, hop 1024 at 16 kHz
-    emo = features.emocatcher_input_file(str(path), {})
+    emo = acoustic.emocatcher_input_file(str(path), {})
     assert emo["logmel"].shape[0] == 64 and emo["vad"][0] < emo["vad"][1]
 
 
@@ -113,7 +115,7 @@ def test_speaker_standardize_uses_each_speakers_own_statistics():
     rng = np.random.default_rng(0)
     # speaker "a" is louder and wider than speaker "b"; clips have different lengths
     arrays = [rng.normal(10, 3, (4, 50)), rng.normal(10, 3, (4, 30)), rng.normal(-5, 0.5, (4, 40))]
-    out = features.speaker_standardize(arrays, ["a", "a", "b"])
+    out = acoustic.speaker_standardize(arrays, ["a", "a", "b"])
     assert [o.shape for o in out] == [a.shape for a in arrays]
     assert all(o.dtype == np.float32 for o in out)
     speaker_a = np.concatenate(out[:2], axis=1)
@@ -123,4 +125,4 @@ def test_speaker_standardize_uses_each_speakers_own_statistics():
     # a clip alone is not standardised by itself: its speaker's other clip counts too
     assert not np.allclose(out[0].mean(axis=1), 0, atol=1e-3)
     with pytest.raises(ValueError, match="3 arrays but 2 speaker ids"):
-        features.speaker_standardize(arrays, ["a", "b"])
+        acoustic.speaker_standardize(arrays, ["a", "b"])

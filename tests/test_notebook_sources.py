@@ -6,7 +6,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from serlib import runner
+from serlib.app import runner
 
 NOTEBOOKS = runner.list_notebooks()
 

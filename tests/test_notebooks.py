@@ -7,7 +7,8 @@ from pathlib import Path
 import papermill
 import pytest
 
-from serlib import paths, runner
+from serlib import paths
+from serlib.app import runner
 
 NOTEBOOKS = runner.list_notebooks()
 ASSIGNMENT = re.compile(r"^(\w+)\s*:\s*\w+\s*=")

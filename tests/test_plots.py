@@ -13,7 +13,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
-from serlib import audio, deep_plots, notebook, plots  # noqa: E402
+from serlib.app import notebook  # noqa: E402
+from serlib.data import audio  # noqa: E402
+from serlib.plots import (
+    deep_plots,  # noqa: E402
+    figures,  # noqa: E402
+)
 
 SR, HOP = audio.EMOCATCHER_SR, audio.EMOCATCHER_MEL["hop_length"]
 
@@ -54,7 +59,7 @@ def bar_colours(ax: plt.Axes) -> list[tuple]:
 
 def test_results_overview_has_one_panel_per_protocol_and_a_true_legend():
     table = results_rows()
-    panels = plots.results_overview(table, "ravdess")
+    panels = figures.results_overview(table, "ravdess")
     assert len(panels) == 3  # random-5fold, actor-holdout-22-24, emobox-6fold
     titles = [p.get_title(loc="left") for p in panels]
     assert titles[0].startswith("random-5fold")  # speakers shared first
@@ -76,11 +81,11 @@ def test_results_overview_fills_a_given_axes_and_sizes_its_row():
     table = results_rows()
     fig, axes = plt.subplots(2, 1, figsize=(8, 10))
     for ax, corpus in zip(axes, ["aesdd", "ravdess"], strict=True):
-        plots.results_overview(table, corpus, ax=ax)
+        figures.results_overview(table, corpus, ax=ax)
     fig.tight_layout()
     ratios = axes[0].get_subplotspec().get_gridspec().get_height_ratios()
     assert ratios[1] > ratios[0], "the corpus with more bars gets the taller row"
-    fig = plots.results_overview_figure(table)
+    fig = figures.results_overview_figure(table)
     panels = [child for ax in fig.axes for child in ax.child_axes]
     assert len(panels) == 4  # loso-6 for aesdd, three protocols for ravdess
 
@@ -95,7 +100,7 @@ def test_single_splits_get_their_95_percent_interval():
     assert errors[:, folds] == pytest.approx([2.0, 2.0])  # std where there are folds
     bars = pd.DataFrame({"model": ["a", "b"], "source": ["x", "x"], "accuracy": [0.5, 0.6],
                          "ci_low": [0.4, np.nan], "ci_high": [0.55, np.nan]})
-    ax = plots.grouped_bars(bars, x="model", hue="source", value="accuracy", err=None)
+    ax = figures.grouped_bars(bars, x="model", hue="source", value="accuracy", err=None)
     segments = [c for c in ax.collections if hasattr(c, "get_segments")][0].get_segments()
     (_, y0), (_, y1) = segments[0]
     assert (y0, y1) == pytest.approx((0.4, 0.55))
@@ -107,20 +112,20 @@ def test_24_speakers_stay_legible():
     table = pd.DataFrame({"n": 60, "accuracy": acc, "ci_low": acc - 0.1, "ci_high": acc + 0.1},
                          index=pd.Index(levels, name="speaker"))
     fig, axes = plt.subplots(1, 6, figsize=(3.6 * 6, 3.2))
-    ax = plots.factor_accuracy(table, "speaker", title="speaker", ax=axes[-1])
+    ax = figures.factor_accuracy(table, "speaker", title="speaker", ax=axes[-1])
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert len(ticks) <= 12 and ticks[0] == "1" and all(len(t) <= 2 for t in ticks)
     assert not ax.patches, "points, not 24 thin bars"
-    few = plots.factor_accuracy(table.iloc[:2], "speaker", ax=axes[0])
+    few = figures.factor_accuracy(table.iloc[:2], "speaker", ax=axes[0])
     assert len(few.patches) == 2
     points = np.random.default_rng(0).normal(size=(240, 2))
-    ax = plots.projection_scatter(points, np.repeat(levels, 10), "by speaker")
+    ax = figures.projection_scatter(points, np.repeat(levels, 10), "by speaker")
     assert ax.get_legend() is None
     assert sorted(t.get_text() for t in ax.texts) == sorted(str(k) for k in range(1, 25))
 
 
 def test_log_mel_axes_span_the_filterbank_and_carry_a_db_colour_bar(logmel):
-    fig = plots.waveform_and_logmel(np.zeros(SR), SR, logmel, HOP, title="x", vad=(2, 10),
+    fig = figures.waveform_and_logmel(np.zeros(SR), SR, logmel, HOP, title="x", vad=(2, 10),
                                     fmax=6000)
     mel_ax = fig.axes[1]
     assert mel_ax.get_ylim()[1] == pytest.approx(6000)
@@ -130,17 +135,17 @@ def test_log_mel_axes_span_the_filterbank_and_carry_a_db_colour_bar(logmel):
     assert any(ax.get_ylabel() == "dB" for ax in fig.axes), "a dB colour bar"
     assert fig.axes[0].get_ylabel() == "amplitude"
     fig, ax = plt.subplots()
-    plots.logmel_image(logmel, SR, HOP, ax=ax)  # no fmax: librosa's default, sr / 2
+    figures.logmel_image(logmel, SR, HOP, ax=ax)  # no fmax: librosa's default, sr / 2
     assert ax.get_ylim()[1] == pytest.approx(SR / 2)
 
 
 def test_frame_feature_panels_name_their_units():
-    from serlib import features
+    from serlib.features import acoustic
 
     t = np.arange(22050) / 22050
     y = (0.2 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
-    params = features.FrameParams()
-    fig = plots.frame_feature_panel(features.frame_features(y, 22050, params), 22050,
+    params = acoustic.FrameParams()
+    fig = figures.frame_feature_panel(acoustic.frame_features(y, 22050, params), 22050,
                                     params.hop_length)
     labels = [ax.get_ylabel() for ax in fig.axes]
     assert {"MFCC coefficient", "frequency (Hz)", "pitch class", "octave band", "dB",

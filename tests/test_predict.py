@@ -9,7 +9,9 @@ import soundfile as sf
 import torch
 from synthetic_audio import tone, write_header_only_wav, write_truncated_wav
 
-from serlib import cabg, cli, predict, runstore, training
+from serlib.app import cli, predict
+from serlib.models import cabg
+from serlib.training import runstore, torch_training
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def test_each_kind_of_broken_file_gets_its_reason(broken: Path, model_file: Path
 
 def test_truncated_wav_is_refused_like_audit_does(tmp_path: Path, model_file: Path):
     """The bug: a cut-off WAV was labelled with no error although audit rejects it."""
-    from serlib import corpora
+    from serlib.data import corpora
 
     write_truncated_wav(tmp_path / "cut.wav")
     with pytest.raises(ValueError) as err:
@@ -186,12 +188,14 @@ def test_committed_models_are_listed():
 
 
 def test_mfcc_cnn_model_uses_its_own_front_end(tmp_path: Path, clips: Path):
-    from serlib.mfcc_cnn import MfccCNN
+    from serlib.models.mfcc_cnn import MfccCNN
 
     torch.manual_seed(0)
-    config = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts")
+    config = torch_training.TrainConfig(arch="mfcc-cnn", optimizer="adam",
+                                        schedule="cosine-restarts")
     kwargs = config.model_kwargs(32, 8, 94)
-    path = training.save_checkpoint(tmp_path / "cnn.pt", MfccCNN(**kwargs).state_dict(), kwargs,
+    path = torch_training.save_checkpoint(tmp_path / "cnn.pt", MfccCNN(**kwargs).state_dict(),
+                                          kwargs,
                                     config)
     sf.write(tmp_path / "one_second.wav", tone(0.4, 16000, 200), 16000)  # 1.0 s < 1.028 s
     table = predict.predict_files([clips / "a.wav", tmp_path / "one_second.wav"], path)
@@ -203,11 +207,14 @@ def test_mfcc_cnn_model_uses_its_own_front_end(tmp_path: Path, clips: Path):
 
 def test_a_model_trained_on_fewer_classes_is_labelled_from_its_checkpoint(tmp_path: Path,
                                                                            clips: Path):
-    from serlib.mfcc_cnn import SEVEN_CLASSES, MfccCNN
+    from serlib.experiments.seed002 import SEVEN_CLASSES
+    from serlib.models.mfcc_cnn import MfccCNN
 
-    config = training.TrainConfig(arch="mfcc-cnn", optimizer="adam", schedule="cosine-restarts")
+    config = torch_training.TrainConfig(arch="mfcc-cnn", optimizer="adam",
+                                        schedule="cosine-restarts")
     kwargs = config.model_kwargs(32, len(SEVEN_CLASSES), 94)
-    path = training.save_checkpoint(tmp_path / "seven.pt", MfccCNN(**kwargs).state_dict(), kwargs,
+    path = torch_training.save_checkpoint(tmp_path / "seven.pt", MfccCNN(**kwargs).state_dict(),
+                                          kwargs,
                                     config, {"classes": list(SEVEN_CLASSES)})
     table = predict.predict_files([clips / "a.wav"], path)
     assert "prob_sad" not in table.columns
@@ -236,19 +243,22 @@ def test_predict_matches_the_stored_test_probabilities_of_the_committed_model():
     prediction does not depend on the clips beside it."""
     import os
 
-    from serlib import corpora, paths, runstore, training
+    from serlib import paths
+    from serlib.data import corpora
+    from serlib.experiments import cabg_runs
+    from serlib.training import runstore
 
     data = os.environ.get("SERLIB_DATA")
     if not data or not (Path(data) / "ravdess").is_dir():
         pytest.skip("needs the real RAVDESS (set SERLIB_DATA)")
     table = corpora.load_ravdess(Path(data) / "ravdess", probe=False).table
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
-    (run,) = training.protocol_runs("random-holdout-8-2", table, y, [999], variant="full-gain",
+    (run,) = cabg_runs.protocol_runs("random-holdout-8-2", table, y, [999], variant="full-gain",
                                     val_frac=0)
     folder = paths.project_root() / "models" / "cabg"
-    assert predict.default_model() == training.checkpoint_path(folder, run)
+    assert predict.default_model() == cabg_runs.checkpoint_path(folder, run)
     runstore.read_record(folder, run.name).check_ids(run.test_ids)
-    stored = np.load(training.probabilities_path(folder, run))
+    stored = np.load(cabg_runs.probabilities_path(folder, run))
     picked = np.arange(0, len(run.test_idx), 9)  # 32 of the 288 test clips
     files = [table["path"].iloc[run.test_idx[i]] for i in picked]
     out = predict.predict_files(files)
@@ -267,7 +277,7 @@ def test_the_previous_default_stays_listed():
 
 
 def test_predict_help_quotes_the_cross_corpus_numbers_of_the_results_file():
-    from serlib import predict_warning
+    from serlib.app import predict_warning
 
     help_text = " ".join(cli.build_parser()._subparsers._group_actions[0]
                          .choices["predict"].format_help().split())
@@ -282,7 +292,7 @@ def test_the_default_model_is_robust_to_the_recording_level(tmp_path: Path):
     point (the seed's raw-dB model lost up to 15 points on Actor_01)."""
     import os
 
-    from serlib import corpora
+    from serlib.data import corpora
 
     data = os.environ.get("SERLIB_DATA")
     if not data or not (Path(data) / "ravdess").is_dir():

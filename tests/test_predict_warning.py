@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serlib import predict_warning
+from serlib.app import predict_warning
 
 
 def test_warning_reads_the_numbers_from_the_results_file(tmp_path: Path):

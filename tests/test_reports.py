@@ -1,18 +1,18 @@
 import pandas as pd
 import pytest
 
-from serlib import evaluation, reports
+from serlib.evaluation import reports, results_table
 
 
 def _results(tmp_path):
     summary = pd.DataFrame({"mean": [0.612, 0.55], "std": [0.031, 0.02], "n": [6, 6]},
                            index=["accuracy", "uar"])
-    rows = evaluation.make_rows("ravdess", "emobox-6fold", "svm-rbf", summary, notebook="04",
+    rows = results_table.make_rows("ravdess", "emobox-6fold", "svm-rbf", summary, notebook="04",
                                 selection="validation")
     seed = pd.DataFrame({"mean": [0.422], "std": [0.0], "n": [1]}, index=["accuracy"])
-    rows += evaluation.make_rows("ravdess", "actor-holdout-22-24", "lr", seed, source="seed")
-    evaluation.upsert_results(tmp_path, rows)
-    return evaluation.read_results(tmp_path)
+    rows += results_table.make_rows("ravdess", "actor-holdout-22-24", "lr", seed, source="seed")
+    results_table.upsert_results(tmp_path, rows)
+    return results_table.read_results(tmp_path)
 
 
 def test_headline_table_formats_mean_and_spread(tmp_path):
@@ -28,7 +28,7 @@ def test_readme_tables_between_markers(tmp_path):
     readme = tmp_path / "top" / "README.md"
     readme.parent.mkdir()
     readme.write_text(f"intro\n{reports.START}\nPLACEHOLDER\n{reports.END}\noutro\n")
-    results = evaluation.read_results(tmp_path)
+    results = results_table.read_results(tmp_path)
     results.loc[results["model"] == "svm-rbf", "primary"] = True
     results.to_csv(tmp_path / "results.csv", index=False)
     block = reports.write_readme_tables(tmp_path, readme)
@@ -62,7 +62,7 @@ def test_readme_table_traces_to_the_results_file():
     readme = (paths.project_root() / "README.md").read_text()
     start, end = readme.index(reports.START), readme.index(reports.END)
     committed = readme[start + len(reports.START):end].strip()
-    results = evaluation.read_results(paths.reports_dir())
+    results = results_table.read_results(paths.reports_dir())
     assert len(results), "reports/results.csv is empty"
     assert committed == reports.markdown_table(reports.headline_table(results, compact=True))
     ours = results[(results["source"] == "ours") & (results["metric"] == "accuracy")]
@@ -78,15 +78,15 @@ def test_cross_corpus_table_one_row_per_pair_with_intervals(tmp_path):
                           "y_true": [i % 6 for i in range(200)],
                           "y_pred": [(i % 6) if i % 5 else 0 for i in range(200)],
                           "replicate": 0})
-    rows = evaluation.make_rows("emodb", "cross-ravdess-to-emodb", "cabg", summary,
+    rows = results_table.make_rows("emodb", "cross-ravdess-to-emodb", "cabg", summary,
                                 notebook="07", selection="fixed-budget", predictions=preds)
-    rows += evaluation.make_rows("emodb", "cross-ravdess-to-emodb", "lr", summary,
+    rows += results_table.make_rows("emodb", "cross-ravdess-to-emodb", "lr", summary,
                                  notebook="07", selection="fixed-budget")
-    rows += evaluation.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04",
+    rows += results_table.make_rows("ravdess", "emobox-6fold", "lr", summary, notebook="04",
                                  selection="validation")
-    evaluation.upsert_results(tmp_path, rows)
-    table = reports.cross_corpus_table(evaluation.read_results(tmp_path))
+    results_table.upsert_results(tmp_path, rows)
+    table = reports.cross_corpus_table(results_table.read_results(tmp_path))
     assert table[["trained on", "tested on"]].values.tolist() == [["ravdess", "emodb"]]
     assert table["lr"].iloc[0] == "42.1"
     assert table["cabg"].iloc[0].startswith("42.1 (") and "-" in table["cabg"].iloc[0]
-    assert reports.cross_corpus_table(evaluation.read_results(tmp_path).iloc[0:0]).empty
+    assert reports.cross_corpus_table(results_table.read_results(tmp_path).iloc[0:0]).empty

@@ -22,7 +22,13 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from serlib import cache, features, notebook, paths, plots, runner  # noqa: E402
+from serlib import cache, paths  # noqa: E402
+from serlib.app import (
+    notebook,  # noqa: E402
+    runner,  # noqa: E402
+)
+from serlib.features import extraction  # noqa: E402
+from serlib.plots import figures  # noqa: E402
 
 PARAMETERS = ("data_root: str = ''  # where\nuse_demo: bool = False  # demo corpus\n"
               "smoke: bool = False  # quick\nlabel: str = 'x'  # a text\n"
@@ -124,9 +130,10 @@ def test_successful_run_copies_only_what_changed(project: Path):
 
 def test_repeated_runs_give_identical_files(project: Path):
     make_notebook(project / "notebooks" / "01_fig.ipynb",
-                  WRITE_REPORTS + "import matplotlib.pyplot as plt\nfrom serlib import plots\n"
+                  WRITE_REPORTS + "import matplotlib.pyplot as plt\n"
+                  "from serlib.plots import figures\n"
                   "fig, ax = plt.subplots()\nax.plot([1, 3, 2])\n"
-                  "plots.save_figure(fig, reports, '01_fig')\nplt.show()")
+                  "figures.save_figure(fig, reports, '01_fig')\nplt.show()")
     first = run(project, overrides={"steps": "2"}, install=False)
     second = run(project, overrides={"steps": "2"}, install=False)
     assert first[0].output.read_bytes() == second[0].output.read_bytes()
@@ -202,7 +209,7 @@ def test_bad_parameter_fails_in_seconds_and_writes_nothing():
 
 
 def test_bad_bool_names_accepted_values(monkeypatch, capsys):
-    from serlib import cli
+    from serlib.app import cli
 
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel started")
@@ -272,11 +279,11 @@ def test_save_figure_bytes_are_identical(tmp_path: Path):
         return fig
 
     fig = draw()
-    plots.save_figure(fig, tmp_path / "a", "x")
-    plots.save_figure(fig, tmp_path / "b", "x")
+    figures.save_figure(fig, tmp_path / "a", "x")
+    figures.save_figure(fig, tmp_path / "b", "x")
     plt.close(fig)
     fig = draw()
-    plots.save_figure(fig, tmp_path / "c", "x")
+    figures.save_figure(fig, tmp_path / "c", "x")
     plt.close(fig)
     saved = [(tmp_path / d / "figures" / "x.png").read_bytes() for d in "abc"]
     assert saved[0] == saved[1] == saved[2]
@@ -323,7 +330,7 @@ def test_cache_keys_include_the_function_source(tmp_path: Path):
     assert cache.function_key(first).code != cache.function_key(edited).code
 
     def extract(func):
-        return features.extract([clip], func, {}, n_jobs=1, cache_dir=tmp_path / "cache",
+        return extraction.extract([clip], func, {}, n_jobs=1, cache_dir=tmp_path / "cache",
                                 progress=False)
 
     runs = [extract(first), extract(first), extract(edited), extract(edited),
@@ -337,7 +344,7 @@ def test_cache_keys_include_the_function_source(tmp_path: Path):
 
 def test_a_data_root_that_was_asked_for_and_is_missing_stops_the_run(tmp_path, monkeypatch):
     """No silent stand-ins: a named data root without corpora is an error, never the demo."""
-    from serlib import notebook
+    from serlib.app import notebook
 
     missing = tmp_path / "no" / "such" / "folder"
     monkeypatch.setenv("SERLIB_DATA", str(missing))

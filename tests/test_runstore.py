@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from serlib import runstore, training
+from serlib.experiments import cabg_runs
+from serlib.training import runstore
 
 
 def _record(ids, **changes):
@@ -38,17 +39,17 @@ def test_stored_run_with_wrong_ids_fails_naming_the_run(tmp_path):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 8, 10)
     ids = tuple(f"Actor_01/clip{i}" for i in range(10))
-    run = training.RunSpec("p", 1, 0, np.arange(6), np.arange(0), np.arange(6, 10),
+    run = cabg_runs.RunSpec("p", 1, 0, np.arange(6), np.arange(0), np.arange(6, 10),
                            variant="full", test_ids=ids[6:])
-    np.save(training.probabilities_path(tmp_path, run), rng.random((4, 8)).astype(np.float32))
-    runstore.write_record(tmp_path, training.run_record(run, "cabg", "last epoch (3)"))
+    np.save(cabg_runs.probabilities_path(tmp_path, run), rng.random((4, 8)).astype(np.float32))
+    runstore.write_record(tmp_path, cabg_runs.run_record(run, "cabg", "last epoch (3)"))
     inputs = [rng.normal(size=(64, 20)).astype(np.float32) for _ in range(10)]
-    scores, _ = training.evaluate_runs([run], inputs, y, tmp_path)
+    scores, _ = cabg_runs.evaluate_runs([run], inputs, y, tmp_path)
     assert scores["source"].item() == "stored probabilities"
-    moved = training.RunSpec("p", 1, 0, np.arange(6), np.arange(0), np.arange(5, 9),
+    moved = cabg_runs.RunSpec("p", 1, 0, np.arange(6), np.arange(0), np.arange(5, 9),
                              variant="full", test_ids=ids[5:9])
     with pytest.raises(runstore.RunStoreError, match="p_full_fold1_seed0"):
-        training.evaluate_runs([moved], inputs, y, tmp_path)
+        cabg_runs.evaluate_runs([moved], inputs, y, tmp_path)
 
 
 def test_training_seconds_from_logs_and_refit_times(tmp_path):

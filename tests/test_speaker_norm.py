@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from serlib import cabg, features, speaker_norm
+from serlib.experiments import speaker_norm
+from serlib.features import acoustic
+from serlib.models import cabg
 
 
 def clips(n=24, seed=0):
@@ -19,7 +21,7 @@ def clips(n=24, seed=0):
 
 def test_all_clips_as_statistics_equals_speaker_standardize():
     arrays, speakers = clips()
-    ref = features.speaker_standardize(arrays, speakers)
+    ref = acoustic.speaker_standardize(arrays, speakers)
     mine = [i for i, s in enumerate(speakers) if s == "b"]
     mean, std = speaker_norm.speaker_statistics([arrays[i] for i in mine])
     got = speaker_norm.standardize_with([arrays[i] for i in mine], mean, std)
@@ -66,19 +68,20 @@ def test_enrolment_clips_are_not_scored_and_storage_roundtrips(tmp_path: Path):
 
 
 def test_ensure_enrolment_recomputes_retrained_runs_and_sets_weights_aside(tmp_path: Path):
-    from serlib import training
+    from serlib.experiments import cabg_runs
+    from serlib.training import torch_training
 
     arrays, speakers = clips()
-    run = training.RunSpec("p", 1, 0, np.arange(6), np.array([], int), np.arange(6, 24))
+    run = cabg_runs.RunSpec("p", 1, 0, np.arange(6), np.array([], int), np.arange(6, 24))
     kwargs = {"input_dim": 64, "num_classes": 4}
-    training.save_checkpoint(training.checkpoint_path(tmp_path, run),
+    torch_training.save_checkpoint(cabg_runs.checkpoint_path(tmp_path, run),
                              cabg.EmoCatcher(**kwargs).state_dict(), kwargs,
-                             training.TrainConfig())
+                             torch_training.TrainConfig())
     assert speaker_norm.ensure_enrolment([run], arrays, speakers, tmp_path, ks=(1,), n_draws=1) \
         == [run.name]
     assert speaker_norm.ensure_enrolment([run], arrays, speakers, tmp_path, ks=(1,), n_draws=1) \
         == []
     done = speaker_norm.ensure_enrolment([run], arrays, speakers, tmp_path, ks=(1,), n_draws=1,
                                          set_aside=tmp_path / "aside", refresh=[run.name])
-    assert done == [run.name] and not training.checkpoint_path(tmp_path, run).is_file()
+    assert done == [run.name] and not cabg_runs.checkpoint_path(tmp_path, run).is_file()
     assert (tmp_path / "aside" / f"{run.name}.pt").is_file()

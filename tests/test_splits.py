@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from serlib import splits
+from serlib.protocols import splits
 
 
 @pytest.fixture

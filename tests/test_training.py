@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from serlib import training
+from serlib.experiments import cabg_runs
+from serlib.training import torch_training
 
 
 def toy_data(n=48, n_classes=3, seed=0):
@@ -27,27 +28,27 @@ def toy_data(n=48, n_classes=3, seed=0):
 def test_fit_learns_toy_data_and_keeps_validation_best():
     torch.set_num_threads(1)
     xs, ys = toy_data()
-    cfg = training.TrainConfig(epochs=4, batch_size=8, lr=3e-3, seed=1)
-    result = training.fit(xs[:32], ys[:32], xs[32:40], ys[32:40], xs[40:], ys[40:], cfg,
+    cfg = torch_training.TrainConfig(epochs=4, batch_size=8, lr=3e-3, seed=1)
+    result = torch_training.fit(xs[:32], ys[:32], xs[32:40], ys[32:40], xs[40:], ys[40:], cfg,
                           num_classes=3)
     h = result.history
-    assert list(h.columns) == training.HISTORY_COLUMNS
+    assert list(h.columns) == torch_training.HISTORY_COLUMNS
     assert h["epoch"].tolist() == [1, 2, 3, 4]
     assert h["train_acc"].iloc[-1] > 0.6
-    summary = training.history_summary(h)
+    summary = torch_training.history_summary(h)
     assert summary["val_epoch"] == result.best_epoch
     # the kept weights are those of the selected epoch: re-evaluating them reproduces it
-    model = training.cabg.EmoCatcher(**result.model_kwargs)
+    model = cabg_runs.cabg.EmoCatcher(**result.model_kwargs)
     model.load_state_dict(result.best_state)
-    _, acc, _ = training.evaluate(model, xs[32:40], ys[32:40])
+    _, acc, _ = torch_training.evaluate(model, xs[32:40], ys[32:40])
     assert acc == pytest.approx(h.loc[h["epoch"] == result.best_epoch, "val_acc"].item())
 
 
 def test_fit_is_reproducible_with_a_seed():
     xs, ys = toy_data(24)
-    cfg = training.TrainConfig(epochs=2, batch_size=8, seed=3, specaugment=True, mixup=0.2)
-    a = training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
-    b = training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
+    cfg = torch_training.TrainConfig(epochs=2, batch_size=8, seed=3, specaugment=True, mixup=0.2)
+    a = torch_training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
+    b = torch_training.fit(xs[:16], ys[:16], xs[16:], ys[16:], config=cfg, num_classes=3)
     cols = ["train_loss", "val_loss", "val_acc"]
     pd.testing.assert_frame_equal(a.history[cols], b.history[cols])
     assert a.history["test_acc"].isna().all()  # no test set given
@@ -55,10 +56,10 @@ def test_fit_is_reproducible_with_a_seed():
 
 def test_deltas_triple_the_channels():
     xs, ys = toy_data(12)
-    cfg = training.TrainConfig(epochs=1, batch_size=4, deltas=True)
-    inputs = training.prepare_inputs(xs, cfg)
+    cfg = torch_training.TrainConfig(epochs=1, batch_size=4, deltas=True)
+    inputs = torch_training.prepare_inputs(xs, cfg)
     assert inputs[0].shape == (192, xs[0].shape[1])
-    result = training.fit(inputs[:8], ys[:8], inputs[8:], ys[8:], config=cfg, num_classes=3)
+    result = torch_training.fit(inputs[:8], ys[:8], inputs[8:], ys[8:], config=cfg, num_classes=3)
     assert result.model_kwargs["input_dim"] == 192
 
 
@@ -66,9 +67,9 @@ def test_spec_augment_masks_only_inside_each_clip():
     x = torch.full((2, 64, 10), -30.0)
     x[1, :, 6:] = 0.0  # padding of a 6-frame clip
     lengths = torch.tensor([10, 6])
-    cfg = training.TrainConfig(specaugment=True, freq_masks=2, freq_width=8, time_masks=2,
+    cfg = torch_training.TrainConfig(specaugment=True, freq_masks=2, freq_width=8, time_masks=2,
                                time_width=4)
-    out = training.spec_augment(x, lengths, cfg, torch.Generator().manual_seed(0))
+    out = torch_training.spec_augment(x, lengths, cfg, torch.Generator().manual_seed(0))
     assert out.shape == x.shape
     assert torch.equal(out[1, :, 6:], x[1, :, 6:])
     assert torch.equal(x[0], torch.full((64, 10), -30.0))  # input untouched
@@ -78,7 +79,7 @@ def test_history_summary_separates_honest_and_test_picked():
     h = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_acc": [0.5, 0.7, 0.7, 0.6],
                       "val_loss": [1.0, 0.9, 0.8, 0.9], "test_acc": [0.5, 0.6, 0.65, 0.8],
                       "test_loss": [1, 1, 1, 1], "train_acc": [0] * 4, "train_loss": [0] * 4})
-    s = training.history_summary(h, last_k=2)
+    s = torch_training.history_summary(h, last_k=2)
     assert s["val_epoch"] == 3  # tie on accuracy: lower validation loss
     assert s["test_acc_val_selected"] == 0.65
     assert (s["test_epoch_picked"], s["test_acc_test_picked"]) == (4, 0.8)
@@ -89,20 +90,20 @@ def test_carve_validation_random_and_by_group():
     y = np.repeat(np.arange(4), 30)
     groups = np.tile(np.arange(12), 10)
     train = np.arange(100)
-    fit_idx, val_idx = training.carve_validation(train, y, 0.2, seed=0)
+    fit_idx, val_idx = cabg_runs.carve_validation(train, y, 0.2, seed=0)
     assert len(set(fit_idx) & set(val_idx)) == 0 and len(fit_idx) + len(val_idx) == 100
-    fit_idx, val_idx = training.carve_validation(train, y, 0.2, seed=0, groups=groups)
+    fit_idx, val_idx = cabg_runs.carve_validation(train, y, 0.2, seed=0, groups=groups)
     assert not set(groups[fit_idx]) & set(groups[val_idx])
     assert set(fit_idx) | set(val_idx) == set(train)
 
 
 def test_checkpoint_roundtrip(tmp_path: Path):
     xs, ys = toy_data(12)
-    cfg = training.TrainConfig(epochs=1, batch_size=4)
-    result = training.fit(xs[:8], ys[:8], xs[8:], ys[8:], config=cfg, num_classes=3)
-    path = training.save_checkpoint(tmp_path / "m.pt", result.best_state, result.model_kwargs,
+    cfg = torch_training.TrainConfig(epochs=1, batch_size=4)
+    result = torch_training.fit(xs[:8], ys[:8], xs[8:], ys[8:], config=cfg, num_classes=3)
+    path = torch_training.save_checkpoint(tmp_path / "m.pt", result.best_state, result.model_kwargs,
                                     cfg, {"fold": 1})
-    model, config, meta = training.load_checkpoint(path)
+    model, config, meta = torch_training.load_checkpoint(path)
     assert config == cfg and meta == {"fold": 1}
     assert path.stat().st_size < 400_000  # float16 storage
     assert next(model.parameters()).dtype == torch.float32
@@ -129,7 +130,7 @@ def test_protocol_runs_never_share_test_clips_or_test_speakers():
     actors = table["actor"].to_numpy()
     for protocol, n_runs in (("random-holdout-8-2", 2), ("random-5fold", 10),
                              ("emobox-6fold", 12), ("seed003-actors", 2)):
-        runs = training.protocol_runs(protocol, table, y, seeds=[0, 1])
+        runs = cabg_runs.protocol_runs(protocol, table, y, seeds=[0, 1])
         assert len(runs) == n_runs
         for r in runs:
             parts = [set(r.fit_idx), set(r.val_idx), set(r.test_idx)]
@@ -138,19 +139,19 @@ def test_protocol_runs_never_share_test_clips_or_test_speakers():
                 a = [set(actors[list(p)]) for p in parts]
                 assert not (a[0] & a[1] or a[0] & a[2] or a[1] & a[2])
     with pytest.raises(ValueError, match="accepted"):
-        training.protocol_runs("nope", table, y, [0])
+        cabg_runs.protocol_runs("nope", table, y, [0])
 
 
 def test_train_run_writes_history_and_checkpoint(tmp_path: Path):
     xs, ys = toy_data(30)
-    run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
+    run = cabg_runs.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
                            np.arange(24, 30), test_ids=tuple(f"c{i}" for i in range(24, 30)))
-    cfg = training.TrainConfig(epochs=2, batch_size=6)
-    training.train_run(run, xs, ys, cfg, out_dir=tmp_path)
+    cfg = torch_training.TrainConfig(epochs=2, batch_size=6)
+    cabg_runs.train_run(run, xs, ys, cfg, out_dir=tmp_path)
     assert (tmp_path / f"{run.name}.pt").is_file()
-    h = training.load_histories(tmp_path, "random-holdout-8-2")
+    h = cabg_runs.load_histories(tmp_path, "random-holdout-8-2")
     assert len(h) == 2 and set(h["seed"]) == {0}
-    s = training.summarize_protocol(h, max_epoch=1)
+    s = cabg_runs.summarize_protocol(h, max_epoch=1)
     assert s["val_epoch"].tolist() == [1]
 
 
@@ -159,10 +160,10 @@ def test_seed_row_order(tmp_path: Path):
     order = table.sample(frac=1, random_state=0)["path"].map(
         lambda p: p.replace("/x/", "").replace(".flac", ".wav"))
     (tmp_path / "row_order.csv").write_text("path\n" + "\n".join(order) + "\n")
-    out = training.seed_row_order(table.iloc[::-1], tmp_path / "row_order.csv")
+    out = cabg_runs.seed_row_order(table.iloc[::-1], tmp_path / "row_order.csv")
     assert [Path(p).stem for p in out["path"]] == [Path(p).stem for p in order]
     with pytest.raises(ValueError, match="not in the table"):
-        training.seed_row_order(table.iloc[:10], tmp_path / "row_order.csv")
+        cabg_runs.seed_row_order(table.iloc[:10], tmp_path / "row_order.csv")
 
 
 def test_deep_plots_draw_titled_figures():
@@ -171,7 +172,7 @@ def test_deep_plots_draw_titled_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from serlib import deep_plots
+    from serlib.plots import deep_plots
 
     h = pd.DataFrame({"epoch": [1, 2, 1, 2], "train_acc": [0.3, 0.5, 0.2, 0.6],
                       "val_acc": [0.2, 0.4, 0.3, 0.4], "test_acc": [0.25, 0.45, 0.2, 0.5],
@@ -204,38 +205,38 @@ def toy_protocol(seed: int = 0):
     table = fake_ravdess_table()
     rng = np.random.default_rng(seed)
     logmels = [rng.normal(-40, 5, (64, 6)).astype(np.float32) for _ in range(len(table))]
-    return table, table["emotion"].to_numpy() - 1, logmels, training.TrainConfig(epochs=1,
+    return table, table["emotion"].to_numpy() - 1, logmels, torch_training.TrainConfig(epochs=1,
                                                                                  batch_size=64)
 
 
 def test_run_protocol_trains_missing_then_reevaluates(tmp_path: Path):
     table, y, logmels, cfg = toy_protocol(0)
-    before = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+    before = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
     assert not before.available and before.missing == ["seed003-actors_seed_fold1_seed0"]
-    trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+    trained = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                                     train="missing")
     assert trained.trained == ["seed003-actors_seed_fold1_seed0"]
-    again = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0, 1], tmp_path)
+    again = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0, 1], tmp_path)
     assert again.missing == ["seed003-actors_seed_fold1_seed1"] and len(again.runs) == 1
     pd.testing.assert_frame_equal(again.scores, trained.scores)
     assert again.table()["test_acc"].item() == pytest.approx(again.scores["accuracy"].item())
     assert "accuracy (test-picked epoch, optimistic)" in again.summary().index
     with pytest.raises(ValueError, match="never, missing or all"):
-        training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+        cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                               train="sometimes")
 
 
 def test_without_validation_the_last_epoch_is_kept():
     xs, ys = toy_data(24)
-    fit_idx, val_idx = training.carve_validation(np.arange(24), ys, frac=0)
+    fit_idx, val_idx = cabg_runs.carve_validation(np.arange(24), ys, frac=0)
     assert fit_idx.tolist() == list(range(24)) and len(val_idx) == 0
-    cfg = training.TrainConfig(epochs=3, batch_size=8, seed=2)
-    result = training.fit(xs, ys, [], [], xs[:6], ys[:6], cfg, num_classes=3)
+    cfg = torch_training.TrainConfig(epochs=3, batch_size=8, seed=2)
+    result = torch_training.fit(xs, ys, [], [], xs[:6], ys[:6], cfg, num_classes=3)
     assert result.best_epoch == 3
     for key, value in result.last_state.items():
         assert torch.equal(result.best_state[key], value)
     assert result.history["val_acc"].isna().all()
-    summary = training.history_summary(result.history)
+    summary = torch_training.history_summary(result.history)
     assert summary["val_epoch"] == 3
     assert summary["test_acc_val_selected"] == summary["test_acc_last"]
 
@@ -243,7 +244,7 @@ def test_without_validation_the_last_epoch_is_kept():
 def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
     table = fake_ravdess_table()
     y = table["emotion"].to_numpy() - 1
-    runs = training.protocol_runs("seed003-actors", table, y, [3, 1, 2, 4], val_frac=0)
+    runs = cabg_runs.protocol_runs("seed003-actors", table, y, [3, 1, 2, 4], val_frac=0)
     assert all(len(r.val_idx) == 0 for r in runs)
     assert len(runs[0].fit_idx) + len(runs[0].test_idx) == len(table)
     test = runs[0].test_idx
@@ -256,24 +257,24 @@ def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
     p1 = np.where(half[:, None], 0.9 * right + 0.1 * wrong, 0.4 * right + 0.6 * wrong)
     p2 = np.where(half[:, None], 0.4 * right + 0.6 * wrong, 0.9 * right + 0.1 * wrong)
     probs = {r.name: {1: p1, 2: p2, 3: p1, 4: p1}[r.seed] for r in runs}
-    result = training.ProtocolResult("seed003-actors", runs, probs=probs)
-    scores = training.ensemble_scores(result, y, 2)
+    result = cabg_runs.ProtocolResult("seed003-actors", runs, probs=probs)
+    scores = cabg_runs.ensemble_scores(result, y, 2)
     assert scores["members"].tolist() == ["1+2", "3+4"]  # groups follow the seed order
     assert scores["member_acc"].tolist() == pytest.approx([0.5, 0.5], abs=1 / n)
     assert scores["accuracy"].tolist() == pytest.approx([1.0, 0.5], abs=1 / n)
-    assert len(training.ensemble_scores(result, y, 3)) == 1  # the incomplete group is dropped
+    assert len(cabg_runs.ensemble_scores(result, y, 3)) == 1  # the incomplete group is dropped
     result.scores = pd.DataFrame({"fold": 1, "seed": [r.seed for r in runs], "epoch": 9,
                                   "accuracy": [0.5] * 4, "uar": 0.5, "f1": 0.5})
     result.per_run = pd.DataFrame({"fold": 1, "seed": [r.seed for r in runs],
                                    "test_epoch_picked": 3, "test_acc_test_picked": 0.6,
                                    "test_acc_last": 0.5, "test_acc_last_k_mean": 0.5})
-    summary = training.ensemble_summary(result, y, 2)
+    summary = cabg_runs.ensemble_summary(result, y, 2)
     assert summary.loc["ensemble of 2: accuracy", "mean"] == pytest.approx(0.75, abs=1 / n)
     assert summary.loc["single model, kept epoch", "n"] == 4
-    assert "ensemble of 5: accuracy" not in training.ensemble_summary(result, y, 5).index
+    assert "ensemble of 5: accuracy" not in cabg_runs.ensemble_summary(result, y, 5).index
     with pytest.raises(ValueError, match="at least 1"):
-        training.ensemble_scores(result, y, 0)
-    curve = training.ensemble_curve(result, y, [1, 2, 5])
+        cabg_runs.ensemble_scores(result, y, 0)
+    curve = cabg_runs.ensemble_curve(result, y, [1, 2, 5])
     assert curve["size"].tolist() == [1, 2]  # no complete group of 5 seeds
     assert curve["groups"].tolist() == [4, 2]
     assert curve["accuracy"].tolist() == pytest.approx([0.5, 0.75], abs=1 / n)
@@ -284,18 +285,18 @@ def test_ensemble_scores_average_fixed_groups_of_seeds(tmp_path: Path):
 def test_augmented_versions_join_the_fitted_part_only(tmp_path: Path, monkeypatch):
     xs, ys = toy_data(30)
     faster = [x[:, ::2] for x in xs]  # a stand-in for a speed-perturbed copy of the corpus
-    run = training.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
+    run = cabg_runs.RunSpec("random-holdout-8-2", 1, 0, np.arange(18), np.arange(18, 24),
                            np.arange(24, 30), test_ids=tuple(f"c{i}" for i in range(24, 30)))
     seen = {}
-    real_fit = training.fit
+    real_fit = torch_training.fit
 
     def spy(train_x, train_y, val_x, val_y, test_x, test_y, config, **kw):
         seen.update(n_fit=len(train_x), fit_y=np.asarray(train_y), n_val=len(val_x),
                     n_test=len(test_x), widths=[x.shape[1] for x in train_x])
         return real_fit(train_x, train_y, val_x, val_y, test_x, test_y, config, **kw)
 
-    monkeypatch.setattr(training, "fit", spy)
-    training.train_run(run, xs, ys, training.TrainConfig(epochs=1, batch_size=6),
+    monkeypatch.setattr(cabg_runs, "fit", spy)
+    cabg_runs.train_run(run, xs, ys, torch_training.TrainConfig(epochs=1, batch_size=6),
                        augmented=[faster])
     assert seen["n_fit"] == 36 and seen["n_val"] == 6 and seen["n_test"] == 6
     assert seen["fit_y"].tolist() == ys[:18].tolist() * 2
@@ -304,17 +305,17 @@ def test_augmented_versions_join_the_fitted_part_only(tmp_path: Path, monkeypatc
 
 def test_standardize_option_stores_training_statistics(tmp_path: Path):
     xs, ys = toy_data(24)
-    cfg = training.TrainConfig(epochs=1, batch_size=8, standardize=True)
-    result = training.fit(xs[:16], ys[:16], [], [], xs[16:], ys[16:], cfg, num_classes=3)
+    cfg = torch_training.TrainConfig(epochs=1, batch_size=8, standardize=True)
+    result = torch_training.fit(xs[:16], ys[:16], [], [], xs[16:], ys[16:], cfg, num_classes=3)
     assert result.model_kwargs["standardize"] is True
     frames = np.concatenate(xs[:16], axis=1)
     assert np.allclose(result.best_state["input_mean"].numpy(), frames.mean(1), atol=1e-3)
-    path = training.save_checkpoint(tmp_path / "s.pt", result.best_state, result.model_kwargs,
+    path = torch_training.save_checkpoint(tmp_path / "s.pt", result.best_state, result.model_kwargs,
                                     cfg)
-    model, config, _ = training.load_checkpoint(path)
+    model, config, _ = torch_training.load_checkpoint(path)
     assert config.standardize and model.standardize
     with pytest.raises(ValueError, match="standardize applies to arch 'cabg'"):
-        training.TrainConfig(arch="mfcc-cnn", standardize=True)
+        torch_training.TrainConfig(arch="mfcc-cnn", standardize=True)
 
 
 def test_merge_results_groups_recipes_by_seed():
@@ -322,7 +323,7 @@ def test_merge_results_groups_recipes_by_seed():
     y = table["emotion"].to_numpy() - 1
 
     def result(variant, probs_by_seed):
-        runs = training.protocol_runs("seed003-actors", table, y, [1, 2], variant=variant,
+        runs = cabg_runs.protocol_runs("seed003-actors", table, y, [1, 2], variant=variant,
                                       val_frac=0)
         truth = y[runs[0].test_idx]
         probs = {r.name: probs_by_seed[r.seed](truth) for r in runs}
@@ -332,7 +333,7 @@ def test_merge_results_groups_recipes_by_seed():
                                 "test_acc_test_picked": 0.6, "test_acc_last": 0.5,
                                 "test_acc_last_k_mean": 0.5})
         histories = pd.DataFrame({"fold": [1, 1], "seed": [1, 2], "variant": variant})
-        return training.ProtocolResult("seed003-actors", runs, scores, probs, histories, per_run)
+        return cabg_runs.ProtocolResult("seed003-actors", runs, scores, probs, histories, per_run)
 
     def right(truth):
         return np.eye(8)[truth]
@@ -342,74 +343,74 @@ def test_merge_results_groups_recipes_by_seed():
 
     a = result("full", {1: right, 2: wrong})
     b = result("full-speed", {1: right, 2: wrong})
-    merged = training.merge_results(a, b)
+    merged = cabg_runs.merge_results(a, b)
     assert len(merged.runs) == 4 and len(merged.table()) == 4  # no duplicated rows
     assert set(merged.table()["variant"]) == {"full", "full-speed"}
-    groups = training.ensemble_scores(merged, y, 2)
+    groups = cabg_runs.ensemble_scores(merged, y, 2)
     assert groups["members"].tolist() == ["full:1+full-speed:1", "full:2+full-speed:2"]
     assert groups["accuracy"].tolist() == [1.0, 0.0]
     with pytest.raises(ValueError, match="evaluated"):
-        training.merge_results(a, training.ProtocolResult("seed003-actors", []))
+        cabg_runs.merge_results(a, cabg_runs.ProtocolResult("seed003-actors", []))
     other = result("full", {1: right, 2: wrong})
     other.protocol = "random-5fold"
     with pytest.raises(ValueError, match="cannot merge"):
-        training.merge_results(a, other)
+        cabg_runs.merge_results(a, other)
 
 
 def test_runs_without_checkpoint_are_scored_from_stored_probabilities(tmp_path: Path):
     table, y, logmels, cfg = toy_protocol(1)
-    trained = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+    trained = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                                     train="missing")
     name = trained.runs[0].name
     assert (tmp_path / f"{name}.probs.npy").is_file()
     assert trained.scores["source"].tolist() == ["checkpoint"]
     (tmp_path / f"{name}.pt").unlink()
-    stored = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+    stored = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
     assert stored.available and stored.missing == []
     assert stored.scores["source"].tolist() == ["stored probabilities"]
     assert np.allclose(stored.probs[name], trained.probs[name])
     assert stored.scores["accuracy"].item() == trained.scores["accuracy"].item()
     np.save(tmp_path / f"{name}.probs.npy", np.zeros((3, 8), np.float32))
     with pytest.raises(ValueError, match="rows"):
-        training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
+        cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path)
 
 
 def test_device_setting_names_accepted_values():
-    assert training.resolve_device("cpu").type == "cpu"
-    assert training.resolve_device("auto").type in ("cpu", "cuda")
+    assert torch_training.resolve_device("cpu").type == "cpu"
+    assert torch_training.resolve_device("auto").type in ("cpu", "cuda")
     with pytest.raises(ValueError, match="accepted: cpu, cuda, cuda:N, auto"):
-        training.resolve_device("tpu")
+        torch_training.resolve_device("tpu")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
-            training.resolve_device("cuda")
+            torch_training.resolve_device("cuda")
 
 
 def test_parallel_runs_give_the_same_results_as_serial(tmp_path: Path):
     table, y, logmels, cfg = toy_protocol(0)
-    runs = training.protocol_runs("seed003-actors", table, y, [0, 1], val_frac=0)
-    serial = training.ensure_trained(runs, logmels, y, cfg, tmp_path / "serial")
-    parallel = training.ensure_trained(runs, logmels, y, cfg, tmp_path / "parallel", n_jobs=2)
+    runs = cabg_runs.protocol_runs("seed003-actors", table, y, [0, 1], val_frac=0)
+    serial = cabg_runs.ensure_trained(runs, logmels, y, cfg, tmp_path / "serial")
+    parallel = cabg_runs.ensure_trained(runs, logmels, y, cfg, tmp_path / "parallel", n_jobs=2)
     assert sorted(serial) == sorted(parallel) == sorted(r.name for r in runs)
     for run in runs:
-        a = np.load(training.probabilities_path(tmp_path / "serial", run))
-        b = np.load(training.probabilities_path(tmp_path / "parallel", run))
+        a = np.load(cabg_runs.probabilities_path(tmp_path / "serial", run))
+        b = np.load(cabg_runs.probabilities_path(tmp_path / "parallel", run))
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
 def test_gain_norm_option_builds_a_level_free_model_and_checks_its_arch():
-    cfg = training.TrainConfig(gain_norm=True, deltas=True)
+    cfg = torch_training.TrainConfig(gain_norm=True, deltas=True)
     assert cfg.model_kwargs(64, 8) == {"input_dim": 192, "num_classes": 8, "gain_norm": True,
                                        "level_channels": 64}
     with pytest.raises(ValueError, match="gain_norm applies to arch 'cabg' only"):
-        training.TrainConfig(gain_norm=True, arch="mfcc-cnn", optimizer="adam")
+        torch_training.TrainConfig(gain_norm=True, arch="mfcc-cnn", optimizer="adam")
     with pytest.raises(ValueError, match="cannot be combined"):
-        training.TrainConfig(gain_norm=True, standardize=True)
+        torch_training.TrainConfig(gain_norm=True, standardize=True)
     xs, ys = toy_data(24)
-    result = training.fit(xs, ys, [], [], config=training.TrainConfig(
+    result = torch_training.fit(xs, ys, [], [], config=torch_training.TrainConfig(
         epochs=1, batch_size=8, gain_norm=True), num_classes=3)
-    model = training.build_model("cabg", **result.model_kwargs)
+    model = torch_training.build_model("cabg", **result.model_kwargs)
     model.load_state_dict(result.last_state)
-    from serlib import cabg
+    from serlib.models import cabg
 
     np.testing.assert_allclose(cabg.predict_proba(model, [x + 9.0 for x in xs[:5]]),
                                cabg.predict_proba(model, xs[:5]), atol=1e-5)
@@ -417,18 +418,18 @@ def test_gain_norm_option_builds_a_level_free_model_and_checks_its_arch():
 
 def test_result_rows_and_summary_frame(tmp_path: Path):
     table, y, logmels, cfg = toy_protocol(0)
-    result = training.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
+    result = cabg_runs.run_protocol("seed003-actors", table, y, logmels, cfg, [0], tmp_path,
                                    train="missing")
     speakers = table["actor"].to_numpy()
-    rows = training.result_rows(result, y, speakers, "m", "validation", "07", note="n")
+    rows = cabg_runs.result_rows(result, y, speakers, "m", "validation", "07", note="n")
     assert [r["metric"] for r in rows] == ["accuracy", "uar", "f1"]
     assert rows[0]["mean"] == pytest.approx(result.scores["accuracy"].mean(), abs=1e-6)
     assert all(r["notebook"] == "07" and r["selection"] == "validation" for r in rows)
     assert rows[0]["ci_low"] <= rows[0]["mean"] <= rows[0]["ci_high"]
-    frame = training.summary_frame({"accuracy": [0.5, 0.1, 3]})
+    frame = cabg_runs.summary_frame({"accuracy": [0.5, 0.1, 3]})
     assert frame.loc["accuracy", "n"] == 3
     with pytest.raises(ValueError, match="mean, std, n"):
-        training.summary_frame({"accuracy": [0.5]})
+        cabg_runs.summary_frame({"accuracy": [0.5]})
     with pytest.raises(ValueError, match="no evaluated runs"):
-        training.result_rows(training.ProtocolResult("p", []), y, speakers, "m", "validation",
+        cabg_runs.result_rows(cabg_runs.ProtocolResult("p", []), y, speakers, "m", "validation",
                              "07")
