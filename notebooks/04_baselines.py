@@ -55,14 +55,17 @@
 from serlib.app import notebook
 
 notebook.quiet()
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import soundfile as sf
 from IPython.display import Markdown, display
 
+from serlib import paths
 from serlib.evaluation import results_table, scoring
-from serlib.experiments import baselines, seed001
+from serlib.experiments import baseline_store, baselines, seed001
 from serlib.features import egemaps, extraction
 from serlib.plots import figures
 from serlib.protocols import splits
@@ -84,13 +87,14 @@ use_cache: bool = True  # reuse slow results cached on disk, keyed by their inpu
 n_val_folds: int = 7  # speaker-grouped folds of the grid search over actors 1-21
 cv_seed: int = 0  # seed of the grouped folds and of the MLP
 grid: str = "full"  # hyper-parameter grids: full, or small (a few values each, minutes not hours)
+retrain: bool = False  # True: train every scikit-learn run again even when the run store holds it
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 notebook.check_parameters(globals(), {  # every parameter checked before any work
     "corpus": {"type": str, "corpus": True}, "data_root": str, "use_demo": bool, "smoke": bool, "n_jobs": int, "use_cache": bool,
     "n_val_folds": {"type": int, "range": (2, 21)}, "cv_seed": int,
-    "grid": {"type": str, "choices": ["full", "small"]}})
+    "grid": {"type": str, "choices": ["full", "small"]}, "retrain": bool})
 study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its protocols, its output folders
 notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
 data = study.data
@@ -101,6 +105,7 @@ if smoke:
 reports, artifacts = study.reports, study.artifacts
 models = baselines.MODELS
 memory = baselines.result_cache(use_cache)
+store = baseline_store.store_for(study.name, data.is_demo, artifacts)  # the run store of this chapter
 
 # %% [markdown]
 # ## 1. Data, feature sets and protocols
@@ -227,15 +232,23 @@ display(Markdown(
     "subset per model (fixed on RAVDESS, before these runs) and eGeMAPS alone; chapter 03's selection is not "
     "used, because on this corpus it saw every speaker. Protocols: " + "; ".join(
         f"`{n}` ({p.kind}: {p.description})" for n, p in study.protocols(seed=cv_seed).items()) + "."))
-tuned_runs = {}
+tuned_runs, n_trained = {}, 0
 tune = memory.cache(baselines.tune_per_fold, ignore=["n_jobs"])
 for fs, subsets in feature_sets.items():
     for m in models:
         cols = baselines.columns_of(groups, subsets[m])
+        config = {"features": list(subsets[m]), "grid": grids[m], "n_val_folds": n_val_folds, "seed": cv_seed}
         for name, folds in protocols.items():
-            tuned_runs[fs, m, name] = tune(m, X[cols], y, actors, folds, grid=grids[m],
-                                           n_splits=n_val_folds, seed=cv_seed, n_jobs=n_jobs)
+            tuned_runs[fs, m, name], now = baseline_store.stored_or_trained(
+                functools.partial(tune, m, X[cols], y, actors, folds, grid=grids[m], n_splits=n_val_folds,
+                                  seed=cv_seed, n_jobs=n_jobs),
+                store, corpus=study.name, protocol=name, model=m + ("" if fs == "all-groups" else f"-{fs}"),
+                folds=folds, ids=meta["id"], y=y, classes=labels, selection="validation",
+                kept="settings tuned inside the fold's training part", config=config, retrain=retrain)
+            n_trained += now
     print(f"{fs}: tuned and tested on {', '.join(protocols)}")
+print(f"{len(tuned_runs)} configurations x protocols: {n_trained} trained now, the others read from the run store "
+      f"{paths.relative(store)}")
 
 # %%
 # other corpora only: accuracy and UAR per protocol, with the listeners beside them
@@ -439,18 +452,29 @@ print(per_class.to_string())
 # every fold of every protocol. Hyper-parameters and subsets were chosen on actors 1-21, who are most of the
 # test actors of every EmoBox fold and of every random fold; this slightly favours both of those protocols
 # (not the hold-out), so the comparison between them stays like for like.
+#
+# Every fold's test predictions go to the run store (`models/sklearn/<corpus>/`, one record per fold with
+# its recording ids, like the deep models' runs; `serlib.experiments.baseline_store`), and the numbers
+# below are read back from it: a re-run scores the stored folds instead of training again, unless the
+# configuration changed or `retrain` is set.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # default corpus only: the three RAVDESS protocols
-runs = {}
+runs, n_trained = {}, 0
+suffix = {"selected": "", "seed-subset": "-seed-subset", "egemaps": "-egemaps"}  # model names of the results
 evaluate = memory.cache(baselines.evaluate_protocol)
 for (fs, m), h in holdouts.items():
     cols = baselines.columns_of(groups, feature_sets[fs][m])
+    config = {"features": list(feature_sets[fs][m]), "params": h.tuned.best_params, "seed": cv_seed}
     for name, folds in protocols.items():
-        runs[fs, m, name] = evaluate(m, X[cols], y, folds, params=h.tuned.best_params,
-                                     seed=cv_seed)
-print(len(runs), "evaluations")
+        runs[fs, m, name], now = baseline_store.stored_or_trained(
+            functools.partial(evaluate, m, X[cols], y, folds, params=h.tuned.best_params, seed=cv_seed),
+            store, corpus="ravdess", protocol=name, model=m + suffix[fs], folds=folds, ids=meta["id"], y=y,
+            classes=labels, selection="validation", kept="settings tuned on actors 1-21 (section 3)",
+            config=config, retrain=retrain)
+        n_trained += now
+print(f"{len(runs)} evaluations: {n_trained} trained now, the others read from the run store {paths.relative(store)}")
 
 # %% [markdown]
 # Accuracy (mean +- std over folds; the hold-out is a single fold) and the **gap**: random 5-fold minus
@@ -634,7 +658,6 @@ else:
 # %%
 # NBVAL_IGNORE_OUTPUT
 # default corpus only: the RAVDESS results rows
-suffix = {"selected": "", "seed-subset": "-seed-subset", "egemaps": "-egemaps"}
 result_rows = baselines.seed_rows(notebook="04")
 for (fs, m, p), r in runs.items():
     h = holdouts[fs, m]

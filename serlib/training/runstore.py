@@ -9,8 +9,9 @@ probabilities' rows follow that list, so a stored run is tied to the recordings 
 on: loading it against a fold whose ids differ fails and names the run, instead of scoring a
 model on clips it may have been trained on.
 
-Used by :mod:`serlib.training` (PyTorch runs, notebook 06) and :mod:`serlib.experiments.seed004`
-(Keras runs, notebook 05).
+Used by the PyTorch runs (:mod:`serlib.experiments.cabg_runs`, seed001, seed002, seed003), the
+Keras runs (:mod:`serlib.experiments.seed004`) and the scikit-learn baselines
+(:mod:`serlib.experiments.baseline_store`, which stores predicted labels: ``labels``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 #: How a run's kept epoch or model was chosen.
 SELECTIONS = ("validation", "fixed-budget", "test-picked")
 #: How the stored test probabilities were computed.
-PREDICTIONS = ("per-clip", "batched-64-padded")
+PREDICTIONS = ("per-clip", "batched-64-padded", "labels")
 
 
 class RunStoreError(ValueError):
