@@ -159,7 +159,7 @@ print(pd.DataFrame(stats.reshape(5, 3), index=list(acoustic.STATISTICS),
 
 # %% [markdown]
 # ## 2. Clip features of the corpora (parallel, cached)
-# `features.feature_table` runs the extractor over every recording with `n_jobs` processes and a progress
+# `extraction.feature_table` runs the extractor over every recording with `n_jobs` processes and a progress
 # bar. The first run computes; the second reads the cache. Times are wall-clock seconds on this machine.
 
 # %%

@@ -106,7 +106,7 @@ memory = baselines.result_cache(use_cache)
 # ## 1. Data: seed 001's clip vectors plus eGeMAPS
 # The clip vectors come from notebook 02 (means over 46 ms frames with a 23 ms hop at 22.05 kHz, plus raw
 # signal statistics). The eGeMAPS functionals are extracted here through the same parallel, cached extractor
-# (`serlib.features.egemaps.egemaps_file` run by `features.extract`); a second run reads the cache.
+# (`serlib.features.egemaps.egemaps_file` run by `extraction.extract`); a second run reads the cache.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

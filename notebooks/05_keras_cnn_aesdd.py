@@ -146,7 +146,7 @@ print(f"store: {paths.relative(store)}; train now: {train_now}")
 # Each recording is peak-normalised, resampled to the seed's 44.1 kHz, cut into 3 s segments by the seed's
 # rule (pad if at most 3 s; else the first and last 3 s; a middle piece from 6 s; two from 9 s) and turned
 # into a 128-band mel spectrogram in dB (FFT 2048, hop 1024): 128 x 130 per segment. Notebook 02 cached
-# them; here they are loaded (`features.extract`), one label and one recording id per segment.
+# them; here they are loaded (`extraction.extract`), one label and one recording id per segment.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -317,8 +317,8 @@ if len(m3):
 # filter. It also planned pitch shifting (every training segment plus two copies shifted by +1/3 and -1/3
 # octave, the training set tripled; in its code the augmentation never ran) and suggested SpecAugment. Here
 # each is trained on the seed's protocol, every repeat, with the seed's 20 epochs and the last epoch kept:
-# pitch shift is `keras_cnn.PITCH_CONFIG` (+-4 semitones, all three versions of every training segment in
-# every epoch), SpecAugment alone is `keras_cnn.SPECAUGMENT_CONFIG` (the seed's Model3 recipe with two
+# pitch shift is `seed004.PITCH_CONFIG` (+-4 semitones, all three versions of every training segment in
+# every epoch), SpecAugment alone is `seed004.SPECAUGMENT_CONFIG` (the seed's Model3 recipe with two
 # frequency masks of up to 15 mel bands and two time masks of up to 20 frames per training segment, sizes
 # fixed before any of these runs).
 #
@@ -326,7 +326,7 @@ if len(m3):
 # standard deviation over those repeats, beside the seed's published number (its five splits were
 # unseeded; where the seed gave a verdict and no number, the verdict); the paired difference to the
 # experiment it changes (Model1 for the Model1 variants, otherwise the seed's Model3) on the same repeats;
-# and the recording accuracy with the interval the results file carries (`evaluation.metric_interval`:
+# and the recording accuracy with the interval the results file carries (`scoring.metric_interval`:
 # the level and method are printed below the table).
 
 # %%
@@ -467,7 +467,7 @@ display(Markdown(text))
 
 # %% [markdown]
 # ## 4. What the seed could not show: the improved recipe
-# The recipe (`keras_cnn.IMPROVED_CONFIG`): the seed's Model3 unchanged, on input standardised with the
+# The recipe (`seed004.IMPROVED_CONFIG`): the seed's Model3 unchanged, on input standardised with the
 # training segments' mean and standard deviation; pitch-shifted versions of the *training* recordings (+-4
 # semitones, the seed's +-1/3 octave, which never ran in the seed): each time a training segment enters a
 # batch one of its three versions is drawn, so the augmentation costs no time per epoch; SpecAugment (one
@@ -476,7 +476,7 @@ display(Markdown(text))
 # prediction per recording. The test recordings are those of section 3.
 #
 # **How it was chosen (post-hoc, see the box at the top).** A first, heavier recipe was fixed in advance
-# (`keras_cnn.HEAVY_CONFIG`: batch normalisation, two frequency and two time masks, the same pitch shifts,
+# (`seed004.HEAVY_CONFIG`: batch normalisation, two frequency and two time masks, the same pitch shifts,
 # a share of the training recordings held out for early stopping). Its first run used Keras's default
 # batch-norm momentum 0.99 and its *validation* accuracy stayed at chance while the training accuracy rose
 # (moving statistics that had not converged); with momentum 0.9 it trained, but under-fitted within its

@@ -583,7 +583,7 @@ if len(curves):
 # What separates EmoBox from the random splits is the voice: a new speaker's pitch range, timbre and
 # recording level shift every mel channel, and the model has never seen that shift. Speaker normalisation
 # is the classic answer in speaker-independent SER: standardise each mel channel by the mean and standard
-# deviation **of that speaker's own clips** (`features.speaker_standardize`), for training and test
+# deviation **of that speaker's own clips** (`acoustic.speaker_standardize`), for training and test
 # speakers alike. It uses no labels, but it does use every clip of a test speaker at once: a
 # **transductive** setting, fair for a study of recorded corpora, not for a live system that hears one
 # clip of a new voice. It was tried after the twelve-model EmoBox result (box at the top); it was fixed

@@ -235,7 +235,7 @@ def check_parameters(values: Mapping, spec: Mapping[str, type | Mapping]) -> Non
         notebook.check_parameters(globals(), {
             "use_demo": bool, "smoke": bool, "data_root": str,
             "n_mfcc": {"type": int, "range": (1, 128)},
-            "clip_stats": {"type": str, "choices": list(features.STATISTICS), "sep": ","},
+            "clip_stats": {"type": str, "choices": list(acoustic.STATISTICS), "sep": ","},
         })
 
     Used in: the cell after every notebook's parameters cell.

@@ -180,7 +180,7 @@ def backward_elimination(model: str | BaseEstimator, X: pd.DataFrame, y: Sequenc
         X: feature table with columns ``<group>_...``; y: labels.
         cv: validation folds as positional ``(train, val)`` pairs into ``X`` (use
             :func:`splits.group_kfold` over speakers: validation speakers unseen in training).
-        groups: ``{group: columns}``; default :func:`features.feature_groups` of ``X``.
+        groups: ``{group: columns}``; default :func:`extraction.feature_groups` of ``X``.
 
     Used in: notebooks/03_backward_selection.ipynb.
     """
@@ -309,7 +309,7 @@ def tune_and_test(model: str | BaseEstimator, X: pd.DataFrame, y: Sequence, spea
 @dataclass
 class ProtocolRun:
     """Per-fold metrics of one fixed configuration on one protocol (``folds``: one row per
-    fold), their :func:`evaluation.summarize_folds` summary, and out-of-fold predictions
+    fold), their :func:`scoring.summarize_folds` summary, and out-of-fold predictions
     (``y_pred``; ``None`` for rows that are never tested)."""
 
     folds: pd.DataFrame

@@ -23,7 +23,7 @@ from serlib.features import extraction
 
 #: Number of eGeMAPS v02 functionals.
 N_FUNCTIONALS = 88
-#: Column prefix of the eGeMAPS group in feature tables (see :func:`features.feature_groups`).
+#: Column prefix of the eGeMAPS group in feature tables (see :func:`extraction.feature_groups`).
 GROUP = "egemaps"
 
 
@@ -48,7 +48,7 @@ def egemaps_signal(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def egemaps_file(path: str, params: dict) -> dict[str, np.ndarray]:
-    """Per-file worker for :func:`features.extract`: ``{"egemaps": vector of 88}``.
+    """Per-file worker for :func:`extraction.extract`: ``{"egemaps": vector of 88}``.
 
     ``params``: ``sr`` (Hz) to resample to first; ``None`` or absent keeps the file's rate
     (openSMILE works at any rate). The file is read and downmixed by :func:`audio.load_audio`,
@@ -88,7 +88,7 @@ def egemaps_table(table: pd.DataFrame, *, params: dict | None = None, n_jobs: in
 
 def with_egemaps(meta: pd.DataFrame, X: pd.DataFrame, **kwargs
                  ) -> tuple[pd.DataFrame, pd.DataFrame, extraction.Extraction]:
-    """Append the eGeMAPS group to a loaded feature table (:func:`features.load_table`):
+    """Append the eGeMAPS group to a loaded feature table (:func:`extraction.load_table`):
     returns ``(meta, X)`` restricted to the rows where eGeMAPS succeeded, with the 88
     ``egemaps_*`` columns after the existing ones, and the extraction record. ``kwargs`` go to
     :func:`egemaps_table`.

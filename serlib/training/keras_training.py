@@ -170,7 +170,7 @@ class TrainConfig:
         return cls(**json.loads(text))
 
     def features(self) -> dict:
-        """Parameters of the segment mels this config trains on (features.aesdd_segment_mels)."""
+        """Parameters of the segment mels this config trains on (acoustic.aesdd_segment_mels)."""
         return {"sr": 44100, "wiener": True} if self.wiener else {"sr": 44100}
 
 
