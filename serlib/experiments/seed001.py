@@ -45,7 +45,8 @@ from torch import nn
 
 from serlib import paths
 from serlib.data import audio
-from serlib.evaluation import results_table, scoring
+from serlib.evaluation import results_table, stored_runs
+from serlib.evaluation.stored_runs import class_names
 from serlib.features import acoustic, extraction
 from serlib.models.seed001_nets import MODELS, build_model, n_parameters
 from serlib.training import runstore
@@ -150,14 +151,6 @@ class Inputs:
         if model == "cnn-2d":
             return self.frames[:, self.rows["mel"]]
         raise ValueError(f"unknown model {model!r}; accepted: {', '.join(MODELS)}")
-
-
-def class_names(table: pd.DataFrame) -> list[str]:
-    """The emotion classes of a corpus table: its categorical order, else sorted."""
-    emotion = table["emotion"]
-    if isinstance(emotion.dtype, pd.CategoricalDtype):
-        return [str(c) for c in emotion.cat.categories]
-    return sorted(map(str, emotion.unique()))
 
 
 def prepare_inputs(table: pd.DataFrame, models: Sequence[str] = MODELS, *, n_jobs: int = 1,
@@ -432,87 +425,11 @@ def train(table: pd.DataFrame, protocols: Sequence[str] = PROTOCOLS,
     return pd.DataFrame(rows, columns=["name", "status", "epochs", "accuracy", "seconds"])
 
 
-@dataclass
-class StoredRun:
-    """A stored run checked against its fold: its record, the fold's test ``ids`` (in the
-    stored rows' order), the test ``probs`` and the per-epoch ``log``."""
-
-    record: runstore.RunRecord
-    ids: list[str]
-    probs: np.ndarray
-    log: pd.DataFrame
-
-
-def load_runs(folder: Path | str, table: pd.DataFrame,
-              protocols: Sequence[str] | None = None,
-              models: Sequence[str] | None = None) -> list[StoredRun]:
-    """Every stored run of this recipe in ``folder`` (of ``protocols`` and ``models`` when
-    given), with its test probabilities and the test recording ids of its fold in the
-    registry. Raises :class:`serlib.training.runstore.RunStoreError` naming the run when its ids
-    (:meth:`~serlib.training.runstore.RunRecord.check_ids`), classes or probability shape do not
-    match."""
-    from serlib.protocols import registry
-
-    folder = Path(folder)
-    ids = table["id"].astype(str).to_numpy()
-    classes = class_names(table)
-    folds: dict[str, dict[int, np.ndarray]] = {}
-    out = []
-    for record in runstore.list_records(folder):
-        if record.recipe != RECIPE or (protocols is not None and record.protocol not in protocols
-                                       ) or (models is not None and record.model not in models):
-            continue
-        if record.protocol not in folds:
-            folds[record.protocol] = {f.number: f.test for f in
-                                      registry.fold_indices(record.protocol, table, warn=False)}
-        if record.fold not in folds[record.protocol]:
-            raise runstore.RunStoreError(f"stored run {record.name}: {record.protocol} has no "
-                                         f"fold {record.fold}")
-        test_ids = ids[folds[record.protocol][record.fold]].tolist()
-        record.check_ids(test_ids)
-        if record.extra.get("classes", classes) != classes:
-            raise runstore.RunStoreError(f"stored run {record.name} has classes "
-                                         f"{record.extra['classes']}, the table {classes}")
-        probs = np.load(folder / f"{record.name}.probs.npy")
-        if probs.shape != (record.n_test, len(classes)):
-            raise runstore.RunStoreError(f"stored run {record.name}: probabilities of shape "
-                                         f"{probs.shape}, expected {(record.n_test, len(classes))}")
-        out.append(StoredRun(record, test_ids, probs, pd.read_csv(folder / f"{record.name}.csv")))
-    return out
-
-
 def evaluate(folder: Path | str, table: pd.DataFrame, protocols: Sequence[str] | None = None,
              models: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score the stored runs (:func:`load_runs`, ids checked against the registry).
-
-    Returns ``(metrics, predictions)``: ``metrics`` one row per run (``protocol``, ``model``,
-    ``fold``, ``seed``, ``epochs``, ``kept``, ``n_test`` and
-    :func:`serlib.evaluation.scoring.classification_metrics`: ``accuracy``, ``precision``, ``uar``,
-    ``f1`` as fractions); ``predictions`` one row per tested clip and run (``protocol``,
-    ``model``, ``fold``, ``id``, ``speaker``, ``y_true``, ``y_pred`` as emotion names,
-    ``replicate`` = the seed), ready for :func:`serlib.evaluation.results_table.make_rows`'
-    intervals.
-    """
-    classes = np.array(class_names(table))
-    by_id = table.assign(id=table["id"].astype(str)).set_index("id")
-    rows, preds = [], []
-    for run in load_runs(folder, table, protocols, models):
-        r = run.record
-        truth = by_id.loc[run.ids, "emotion"].astype(str).to_numpy()
-        pred = classes[run.probs.argmax(1)]
-        rows.append({"protocol": r.protocol, "model": r.model, "fold": r.fold, "seed": r.seed,
-                     "epochs": r.extra.get("epochs"), "kept": r.kept, "n_test": r.n_test,
-                     **scoring.classification_metrics(truth, pred)})
-        preds.append(pd.DataFrame({"protocol": r.protocol, "model": r.model, "fold": r.fold,
-                                   "id": run.ids,
-                                   "speaker": by_id.loc[run.ids, "speaker"].astype(str).values,
-                                   "y_true": truth, "y_pred": pred, "replicate": r.seed}))
-    metrics = pd.DataFrame(rows, columns=["protocol", "model", "fold", "seed", "epochs", "kept",
-                                          "n_test", "accuracy", "precision", "uar", "f1"])
-    predictions = (pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["protocol", "model", "fold", "id", "speaker", "y_true", "y_pred", "replicate"]))
-    return metrics.sort_values(["model", "protocol", "fold", "seed"]).reset_index(drop=True), \
-        predictions
+    """Score the stored runs of this recipe: :func:`serlib.evaluation.stored_runs.evaluate`
+    (ids, classes and probability shapes checked; ``(metrics, predictions)``)."""
+    return stored_runs.evaluate(folder, table, RECIPE, protocols, models)
 
 
 def summary(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -54,8 +54,9 @@ from torch import nn
 
 from serlib import paths
 from serlib.data import audio
-from serlib.evaluation import results_table, scoring
-from serlib.experiments.seed001 import Standardizer, class_names, select_epoch
+from serlib.evaluation import results_table, stored_runs
+from serlib.evaluation.stored_runs import class_names
+from serlib.experiments.seed001 import Standardizer, select_epoch
 from serlib.features import extraction
 from serlib.models.bigru import SeedBiGRU
 from serlib.models.crepe import CREPE_HOP, CREPE_WINDOW, crepe_embeddings
@@ -434,56 +435,9 @@ def train(table: pd.DataFrame, protocols: Sequence[str] = PROTOCOLS,
 
 def evaluate(folder: Path | str, table: pd.DataFrame, protocols: Sequence[str] | None = None,
              models: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score the stored runs of this recipe, their test ids checked against the registry.
-
-    Returns ``(metrics, predictions)``: one row per run (``protocol``, ``model``, ``fold``,
-    ``seed``, ``epochs``, ``kept``, ``n_test``, ``accuracy``, ``precision``, ``uar``, ``f1``
-    as fractions) and one row per tested clip and run (``protocol``, ``model``, ``fold``,
-    ``id``, ``speaker``, ``y_true``, ``y_pred`` as emotion names, ``replicate`` = the seed).
-    Raises :class:`serlib.training.runstore.RunStoreError` naming a run whose ids, classes or
-    probability shape do not match."""
-    from serlib.protocols import registry
-
-    folder = Path(folder)
-    ids = table["id"].astype(str).to_numpy()
-    classes = class_names(table)
-    by_id = table.assign(id=table["id"].astype(str)).set_index("id")
-    tests: dict[str, dict[int, np.ndarray]] = {}
-    rows, preds = [], []
-    for r in runstore.list_records(folder):
-        if r.recipe != RECIPE or (protocols is not None and r.protocol not in protocols) or (
-                models is not None and r.model not in models):
-            continue
-        if r.protocol not in tests:
-            tests[r.protocol] = {f.number: f.test for f in
-                                 registry.fold_indices(r.protocol, table, warn=False)}
-        if r.fold not in tests[r.protocol]:
-            raise runstore.RunStoreError(f"stored run {r.name}: {r.protocol} has no fold "
-                                         f"{r.fold}")
-        test_ids = ids[tests[r.protocol][r.fold]].tolist()
-        r.check_ids(test_ids)
-        if r.extra.get("classes", classes) != classes:
-            raise runstore.RunStoreError(f"stored run {r.name} has classes "
-                                         f"{r.extra['classes']}, the table {classes}")
-        probs = np.load(folder / f"{r.name}.probs.npy")
-        if probs.shape != (r.n_test, len(classes)):
-            raise runstore.RunStoreError(f"stored run {r.name}: probabilities of shape "
-                                         f"{probs.shape}, expected {(r.n_test, len(classes))}")
-        truth = by_id.loc[test_ids, "emotion"].astype(str).to_numpy()
-        pred = np.array(classes)[probs.argmax(1)]
-        rows.append({"protocol": r.protocol, "model": r.model, "fold": r.fold, "seed": r.seed,
-                     "epochs": r.extra.get("epochs"), "kept": r.kept, "n_test": r.n_test,
-                     **scoring.classification_metrics(truth, pred)})
-        preds.append(pd.DataFrame({"protocol": r.protocol, "model": r.model, "fold": r.fold,
-                                   "id": test_ids,
-                                   "speaker": by_id.loc[test_ids, "speaker"].astype(str).values,
-                                   "y_true": truth, "y_pred": pred, "replicate": r.seed}))
-    metrics = pd.DataFrame(rows, columns=["protocol", "model", "fold", "seed", "epochs", "kept",
-                                          "n_test", "accuracy", "precision", "uar", "f1"])
-    predictions = (pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["protocol", "model", "fold", "id", "speaker", "y_true", "y_pred", "replicate"]))
-    return (metrics.sort_values(["model", "protocol", "fold", "seed"]).reset_index(drop=True),
-            predictions)
+    """Score the stored runs of this recipe: :func:`serlib.evaluation.stored_runs.evaluate`
+    (ids, classes and probability shapes checked; ``(metrics, predictions)``)."""
+    return stored_runs.evaluate(folder, table, RECIPE, protocols, models)
 
 
 def summary(metrics: pd.DataFrame) -> pd.DataFrame:
