@@ -247,8 +247,8 @@ for fs, subsets in feature_sets.items():
                 kept="settings tuned inside the fold's training part", config=config, retrain=retrain)
             n_trained += now
     print(f"{fs}: tuned and tested on {', '.join(protocols)}")
-print(f"{len(tuned_runs)} configurations x protocols: {n_trained} trained now, the others read from the run store "
-      f"{paths.relative(store)}")
+print(f"{len(tuned_runs)} configurations x protocols: {n_trained} trained now, {len(tuned_runs) - n_trained} read "
+      f"from the run store {paths.relative(store)}")
 
 # %%
 # other corpora only: accuracy and UAR per protocol, with the listeners beside them
@@ -474,7 +474,8 @@ for (fs, m), h in holdouts.items():
             classes=labels, selection="validation", kept="settings tuned on actors 1-21 (section 3)",
             config=config, retrain=retrain)
         n_trained += now
-print(f"{len(runs)} evaluations: {n_trained} trained now, the others read from the run store {paths.relative(store)}")
+print(f"{len(runs)} evaluations: {n_trained} trained now, {len(runs) - n_trained} read from the run store "
+      f"{paths.relative(store)}")
 
 # %% [markdown]
 # Accuracy (mean +- std over folds; the hold-out is a single fold) and the **gap**: random 5-fold minus
