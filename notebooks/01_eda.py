@@ -89,16 +89,9 @@ study = notebook.choose_study(corpus, data_root, use_demo)  # the corpus, its pr
 notebook.skip_marked_cells(study)  # cells marked "default corpus only" print one line on another corpus
 data, main = study.data, study.main
 display(Markdown(study.banner()))
-if study.is_default:
-    ravdess = main
-    aesdd = data.load("aesdd") if data.has("aesdd") else None
-    if aesdd is None:
-        display(Markdown(f"**AESDD is not in `{data.root.name}/`**, so the AESDD parts of this notebook are "
-                         "skipped (each says so). AESDD is sent by its authors on request: "
-                         "`python -m serlib download aesdd` says where to ask and where to put it."))
-else:
-    ravdess = aesdd = None
-loaded = [c for c in (ravdess, aesdd) if c is not None] if study.is_default else [main]
+ravdess, aesdd, loaded, missing_note = study.loaded_corpora()  # RAVDESS and AESDD, or the one corpus
+if missing_note:
+    display(Markdown(missing_note))
 reports = study.reports
 
 

@@ -95,6 +95,18 @@ def test_a_manifest_folder_is_a_corpus_named_after_it(tmp_path: Path):
     assert unknown.loc["xyzzy", "recordings"] == 2
 
 
+def test_loaded_corpora_default_pair_and_other_corpus(tmp_path: Path, monkeypatch):
+    other = notebook.choose_study(str(manifest_corpus(tmp_path / "mine", 3)))
+    assert other.loaded_corpora() == (None, None, [other.main], None)
+    default = notebook.choose_study("ravdess", "", use_demo=True)
+    ravdess, aesdd, loaded, note = default.loaded_corpora()
+    assert ravdess is default.main and aesdd is not None and loaded == [ravdess, aesdd]
+    assert note is None
+    monkeypatch.setattr(type(default.data), "has", lambda self, name: name != "aesdd")
+    ravdess, aesdd, loaded, note = default.loaded_corpora()
+    assert aesdd is None and loaded == [ravdess] and "AESDD is not in" in note
+
+
 # ------------------------------------------------------------------------------------------
 # protocols of a corpus
 # ------------------------------------------------------------------------------------------

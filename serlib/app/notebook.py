@@ -360,6 +360,21 @@ class Study:
                 f"`{shown}`. Sections written for RAVDESS and the seeds "
                 "are skipped, each with a one-line message.")
 
+    def loaded_corpora(self) -> tuple[corpora.Corpus | None, corpora.Corpus | None,
+                                      list[corpora.Corpus], str | None]:
+        """The corpora a chapter explores: ``(ravdess, aesdd, loaded, note)``. On the default
+        corpus RAVDESS and, when the data root holds it, AESDD (``note`` is Markdown saying
+        what is skipped without it, else ``None``); on another corpus ``(None, None, [main],
+        None)``."""
+        if not self.is_default:
+            return None, None, [self.main], None
+        aesdd = self.data.load("aesdd") if self.data.has("aesdd") else None
+        note = None if aesdd is not None else (
+            f"**AESDD is not in `{self.data.root.name}/`**, so the AESDD parts of this chapter are "
+            "skipped (each says so), and so is the AESDD chapter. AESDD is sent by its authors on "
+            "request: `python -m serlib download aesdd` says where to ask and where to put it.")
+        return self.main, aesdd, [c for c in (self.main, aesdd) if c is not None], note
+
     def protocols(self, seed: int = 0) -> dict:
         """The corpus's evaluation protocols (:func:`serlib.protocols.registry.study_protocols`)."""
         from serlib.protocols import registry
