@@ -90,7 +90,7 @@ def relative(path: Path | str) -> Path:
 def shown(path: Path | str) -> str:
     """``path`` as notebooks print it, the same on every machine: relative to the project root
     when inside it, ``$SERLIB_DATA/...`` when inside the data root given by that variable,
-    else the absolute path."""
+    ``../...`` when beside the project, else the absolute path."""
     path = Path(path).resolve()
     root = project_root()
     if path.is_relative_to(root):
@@ -101,4 +101,6 @@ def shown(path: Path | str) -> str:
         if path.is_relative_to(data):
             rest = path.relative_to(data).as_posix()
             return f"${DATA_ENV}" + ("" if rest == "." else f"/{rest}")
+    if path.is_relative_to(root.parent):  # beside the project, e.g. ../shared/seed-artifacts
+        return "../" + path.relative_to(root.parent).as_posix()
     return str(path)

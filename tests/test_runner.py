@@ -307,6 +307,8 @@ def test_shown_paths_are_machine_independent(monkeypatch, tmp_path: Path):
     assert paths.shown(tmp_path / "ravdess") == "$SERLIB_DATA/ravdess"
     assert paths.shown(tmp_path) == "$SERLIB_DATA"
     assert paths.shown(paths.project_root() / "data" / "demo") == "data/demo"
+    beside = paths.project_root().parent / "shared" / "seed-artifacts"
+    assert paths.shown(beside) == "../shared/seed-artifacts"
 
 
 def _load_module(folder: Path, body: str):
