@@ -95,8 +95,7 @@ def load_run(folder: Path | str, *, protocol: str, model: str,
         if not runstore.record_path(folder, name).is_file() or not pred_path.is_file():
             return None
         record = runstore.read_record(folder, name)
-        if config is not None and _canonical(record.extra.get("config", {})) != _canonical(
-                json.loads(_canonical(config))):
+        if config is not None and _canonical(record.extra.get("config", {})) != _canonical(config):
             return None
         record.check_ids(ids[test])
         classes = np.asarray(record.extra["classes"], dtype=object)
