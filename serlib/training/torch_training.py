@@ -202,6 +202,8 @@ class FitResult:
     last_state: dict
     model_kwargs: dict
     config: TrainConfig = field(default_factory=TrainConfig)
+    #: validation probabilities at the epochs asked for (``fit``'s ``snapshot_epochs``)
+    val_snapshots: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def _state_copy(model: nn.Module) -> dict:
@@ -227,7 +229,8 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
         val_x: Sequence[np.ndarray], val_y: Sequence[int],
         test_x: Sequence[np.ndarray] = (), test_y: Sequence[int] = (),
         config: TrainConfig | None = None, num_classes: int = 8,
-        log: Callable[[str], None] | None = None) -> FitResult:
+        log: Callable[[str], None] | None = None,
+        snapshot_epochs: Sequence[int] = ()) -> FitResult:
     """Train an :class:`~serlib.models.cabg.EmoCatcher` (or ``config.arch``'s model) on cached
     inputs.
 
@@ -237,6 +240,8 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
         train_y, val_y, test_y: integer labels.
         config: hyper-parameters (default: the seed's).
         log: called with one line per epoch.
+        snapshot_epochs: epochs (1-based) whose validation probabilities are kept in
+            ``FitResult.val_snapshots`` (e.g. the candidate budgets of a nested selection).
 
     Every epoch: one pass over shuffled training batches (zero-padded, packed in the GRU,
     masked in the attention), then evaluation on validation and test. The scheduler steps on
@@ -276,7 +281,7 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     train_y_t = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
     n = len(train_x)
-    rows, best, best_state = [], None, None
+    rows, best, best_state, snapshots = [], None, None, {}
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -311,8 +316,10 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
             correct += int((logits.argmax(1) == y).sum())
             seen += len(idx)
         train_loss = total_loss / len(batches)
-        val_loss, val_acc, _ = evaluate(model, val_x, val_y, config.eval_batch_size,
-                                        config.label_smoothing)
+        val_loss, val_acc, val_probs = evaluate(model, val_x, val_y, config.eval_batch_size,
+                                                config.label_smoothing)
+        if epoch in snapshot_epochs:
+            snapshots[epoch] = val_probs.astype(np.float32)
         test_loss, test_acc, _ = evaluate(model, test_x, test_y, config.eval_batch_size,
                                           config.label_smoothing)
         row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": train_loss,
@@ -335,7 +342,7 @@ def fit(train_x: Sequence[np.ndarray], train_y: Sequence[int],
     last_state = _state_copy(model)
     return FitResult(pd.DataFrame(rows, columns=HISTORY_COLUMNS), best_epoch,
                      last_state if best_state is None else best_state, last_state,
-                     model_kwargs, config)
+                     model_kwargs, config, val_snapshots=snapshots)
 
 
 def save_checkpoint(path: Path | str, state: dict, model_kwargs: dict, config: TrainConfig,
