@@ -37,8 +37,9 @@ from serlib.training.torch_training import TrainConfig, fit, prepare_inputs
 INNER_SPLITS = 5
 #: ... of which the first ones are trained (compute: two inner folds per outer fold)
 INNER_USED = 2
-#: seeds of every inner run (two, so that the inner folds can say whether averaging helps)
-INNER_SEEDS = (999, 1000)
+#: seeds of the inner runs, per inner fold: two on the first (so that it can say whether
+#: averaging two models helps), one on the second (compute)
+INNER_SEEDS = ((999, 1000), (999,))
 #: the ensemble-size cap declared before the runs, and the smallest gain (UAR or accuracy,
 #: fraction) of a two-model inner average over its members that makes the ensemble worth it
 ENSEMBLE_CAP = 5
@@ -138,10 +139,12 @@ class InnerRun:
 
 
 def inner_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], corpus: str = "ravdess",
-               recipes: Sequence[str] = tuple(RECIPE_EPOCHS), seeds: Sequence[int] = INNER_SEEDS,
+               recipes: Sequence[str] = tuple(RECIPE_EPOCHS),
+               seeds: Sequence[Sequence[int]] = INNER_SEEDS,
                folds: Sequence[int] | None = None) -> list[InnerRun]:
     """Every inner run of a registered speaker-independent protocol, outer fold by outer fold
-    (so that a partial run leaves whole outer folds)."""
+    (so that a partial run leaves whole outer folds); ``seeds`` per inner fold (its length is
+    the number of inner folds used)."""
     from serlib.protocols import registry
 
     spec = registry.get_protocol(protocol, corpus)
@@ -154,9 +157,10 @@ def inner_runs(protocol: str, table: pd.DataFrame, y: Sequence[int], corpus: str
     for fold in registry.fold_indices(spec, table):
         if folds is not None and fold.number not in set(folds):
             continue
-        for j, (fit_idx, val_idx) in enumerate(inner_folds(fold.train, y, groups), start=1):
+        pairs = inner_folds(fold.train, y, groups, n_used=len(seeds))
+        for j, (fit_idx, val_idx) in enumerate(pairs, start=1):
             for recipe in recipes:
-                for s in seeds:
+                for s in seeds[j - 1]:
                     runs.append(InnerRun(spec.corpus, protocol, fold.number, j, recipe, s,
                                          fit_idx, val_idx, tuple(ids[val_idx])))
     return runs
@@ -266,7 +270,8 @@ def choose_cabg(runs: Sequence[InnerRun], y: Sequence[int], folder: Path | str,
                 candidates: Sequence[Candidate] = CABG_CANDIDATES, metric: str = "uar",
                 cap: int = ENSEMBLE_CAP, min_gain: float = ENSEMBLE_MIN_GAIN) -> pd.DataFrame:
     """The declared rule, per outer fold: the candidate with the highest mean inner-validation
-    ``metric`` (over inner folds and seeds; ties: the candidate listed first), and the ensemble
+    ``metric`` (the mean over a fold's seeds, then over inner folds; ties: the candidate listed
+    first), and the ensemble
     size: ``cap`` when averaging two models gained at least ``min_gain`` on the inner folds
     (:func:`ensemble_gain`), else 1. Only outer folds whose inner runs are all stored are
     decided. One row per fold: ``fold``, ``chosen`` (candidate name), ``label``, one column per
@@ -280,7 +285,7 @@ def choose_cabg(runs: Sequence[InnerRun], y: Sequence[int], folder: Path | str,
     for fold, part in scores.groupby("fold"):
         if len(part) < expected.get(fold, 0):
             continue
-        means = part.groupby("candidate")[metric].mean()
+        means = part.groupby(["candidate", "inner"])[metric].mean().groupby("candidate").mean()
         best = max(candidates, key=lambda c: (round(means.get(c.name, -1.0), 9),
                                               -candidates.index(c)))
         gain = ensemble_gain(runs, y, folder, best, int(fold), metric)
@@ -384,13 +389,18 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m serlib.experiments.nested",
                                      description=main.__doc__)
-    parser.add_argument("command", choices=["train", "choose"])
+    parser.add_argument("command", choices=["train", "choose", "votes"])
+    parser.add_argument("--corpus", default="emodb", help="votes: emodb or aesdd")
     parser.add_argument("--protocol", default="emobox-6fold", choices=["emobox-6fold"])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--folds", default="", help="outer folds, e.g. 1,2 (default: all)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     folds = [int(f) for f in args.folds.split(",") if f.strip()] or None
+    if args.command == "votes":
+        for path in write_vote_store(args.corpus):
+            print(f"wrote {paths.relative(path)}")
+        return 0
     table = corpora.load_ravdess(probe=False).table
     y = table["emotion"].map(cabg.EMOTIONS.index).to_numpy()
     store = paths.project_root() / "models" / "cabg"
@@ -400,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     def logmels(params: dict) -> list[np.ndarray]:
         run = extraction.extract(table["path"], acoustic.emocatcher_input_file, params,
                                  n_jobs=args.n_jobs, progress=False)
-        if run.failed:
+        if len(run.failed):
             raise RuntimeError(f"unreadable clips: {run.failed}")
         return prepare_inputs([v["logmel"] for v in run.values], TrainConfig())
 
@@ -412,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         print(choice.to_string())
         for row in choice.itertuples():
             c = candidate_by_name(row.chosen)
-            seeds = [INNER_SEEDS[0] + i for i in range(row.ensemble_size)]
+            seeds = [INNER_SEEDS[0][0] + i for i in range(row.ensemble_size)]
             result = cabg_runs.run_protocol(
                 args.protocol, table, y, inputs, recipe_config(c.recipe, c.epochs), seeds,
                 store, variant=c.outer_variant, folds=[row.fold], train="missing", val_frac=0,
@@ -422,6 +432,129 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(choose_cabg(runs, y, folder).to_string())
     return 0
+
+
+#: the protocols whose feature models are nested-selected (the study plan's rows)
+FEATURE_PROTOCOLS = {"emodb": ("emobox-5fold", "loso-10"), "aesdd": ("loso-6",)}
+
+
+def vote_store_path(corpus: str, protocol: str) -> Path:
+    """The committed inner-vote scores of a corpus's protocol:
+    ``models/sklearn/<corpus>/nested-votes_<protocol>.csv``."""
+    from serlib import paths
+
+    return paths.project_root() / "models" / "sklearn" / corpus / f"nested-votes_{protocol}.csv"
+
+
+def stored_records(corpus: str, protocol: str) -> dict[str, runstore.RunRecord]:
+    """Chapter 04's stored scikit-learn runs of a corpus's protocol, by run name."""
+    from serlib.experiments import baseline_store
+
+    folder = baseline_store.store_for(corpus, False, None)
+    return {r.name: r for r in runstore.list_records(folder) if r.protocol == protocol}
+
+
+def write_vote_store(corpus: str, n_val_folds: int = 5, seed: int = 0) -> list[Path]:
+    """Compute :func:`inner_vote_scores` for the :data:`FEATURE_PROTOCOLS` of ``corpus``
+    from chapter 04's stored runs and the feature table notebook 02 wrote (run chapters 01-04
+    with ``--corpus`` first), and store them (:func:`vote_store_path`)."""
+    from serlib.app import notebook
+    from serlib.features import egemaps, extraction
+
+    study = notebook.choose_study(corpus)
+    meta, X = extraction.load_table(study.name, study.artifacts)
+    meta, X, _ = egemaps.with_egemaps(meta, X, n_jobs=1)
+    if list(meta["id"]) != list(study.main.table["id"]):
+        raise ValueError(f"{corpus}: the feature table's rows are not the corpus table's")
+    y, speakers = meta["emotion"].to_numpy(), meta["speaker"].astype(str).to_numpy()
+    written = []
+    for name, protocol in study.protocols(seed=seed).items():
+        if name not in FEATURE_PROTOCOLS.get(corpus, ()):
+            continue
+        records = stored_records(corpus, name)
+        ranking = choose_feature_models(list(records.values()), name)
+        votes = inner_vote_scores(ranking, records, X, y, speakers, list(protocol.splits),
+                                  n_val_folds=n_val_folds, seed=seed)
+        path = vote_store_path(corpus, name)
+        votes.round(6).to_csv(path, index=False)
+        written.append(path)
+    return written
+
+
+
+VOTE_SIZES = (1, 3, 5)
+
+
+def parse_params(params: dict[str, str]) -> dict:
+    """The tuned settings as the run store keeps them (strings) back as Python values."""
+    import ast
+
+    out = {}
+    for key, text in params.items():
+        try:
+            out[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            out[key] = text
+    return out
+
+
+def inner_vote_scores(ranking: pd.DataFrame, records: dict[str, runstore.RunRecord],
+                      X: pd.DataFrame, y: Sequence, speakers: Sequence,
+                      folds: Sequence[tuple[np.ndarray, np.ndarray]],
+                      sizes: Sequence[int] = VOTE_SIZES, n_val_folds: int = 5, seed: int = 0,
+                      progress: bool = True) -> pd.DataFrame:
+    """For every outer fold, the inner accuracy and UAR of a plurality vote of the ``k``
+    best-ranked configurations (``ranking`` from :func:`choose_feature_models`), ``k`` in
+    ``sizes``: out-of-fold predictions of each member (its stored settings; speaker-grouped
+    folds of the outer training part, at most ``n_val_folds``, as chapter 04 tuned) voted
+    together. The outer test part is never touched. One row per (fold, k)."""
+    from sklearn.model_selection import cross_val_predict
+    from tqdm.auto import tqdm
+
+    from serlib.experiments import baselines
+    from serlib.features import extraction
+    from serlib.protocols import splits
+
+    y, speakers = np.asarray(y), np.asarray(speakers).astype(str)
+    groups = extraction.feature_groups(X.columns)
+    rows = []
+    todo = list(enumerate(folds, start=1))
+    for fold, (train, _) in tqdm(todo, desc="inner votes", unit="fold", disable=not progress):
+        part = ranking[ranking["fold"] == fold].sort_values("rank")
+        members = part["name"].tolist()[:max(sizes)]
+        k = min(n_val_folds, len(set(speakers[train])))
+        cv = splits.group_kfold(speakers[train], y[train], n_splits=k, seed=seed)
+        preds = []
+        for name in members:
+            rec = records[name]
+            base = next(m for m in baselines.MODELS if rec.model == m or
+                        rec.model.startswith(f"{m}-"))
+            cols = baselines.columns_of(groups, rec.extra["config"]["features"])
+            est = baselines.make_model(base, seed=rec.seed,
+                                       **parse_params(rec.extra.get("params", {})))
+            predict = baselines.single_blas_thread(cross_val_predict)
+            preds.append(np.asarray(predict(est, X.iloc[train][cols], y[train], cv=cv)))
+        for size in sizes:
+            if size > len(preds):
+                continue
+            vote = plurality_vote(preds[:size])
+            m = scoring.classification_metrics(y[train], vote)
+            rows.append({"fold": fold, "size": size, "members": "+".join(members[:size]),
+                         "accuracy": m["accuracy"], "uar": m["uar"]})
+    return pd.DataFrame(rows, columns=["fold", "size", "members", "accuracy", "uar"])
+
+
+def choose_vote_size(votes: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """The declared rule: per outer fold, the vote size with the best inner ``metric`` (ties:
+    the smaller). One row per fold: ``fold``, ``size``, ``members`` and the score of every
+    size (``score_k``)."""
+    rows = []
+    for fold, part in votes.groupby("fold"):
+        part = part.sort_values("size")
+        best = part.loc[part[metric].round(9).idxmax()]
+        rows.append({"fold": int(fold), "size": int(best["size"]), "members": best["members"],
+                     **{f"score_{int(r['size'])}": float(r[metric]) for _, r in part.iterrows()}})
+    return pd.DataFrame(rows)
 
 
 if __name__ == "__main__":
