@@ -340,6 +340,116 @@ def plurality_vote(predictions: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
+# ----------------------------------------------------------------------------- outer scoring
+
+@dataclass
+class OuterResult:
+    """The outer test folds scored once with the chosen configurations: per fold what was
+    chosen (``choices``) and its metrics (``folds``), the tested clips for the intervals
+    (``predictions``: ``fold``, ``speaker``, ``y_true``, ``y_pred``, ``replicate``), and the
+    folds that could not be scored yet (``missing``: the runs they lack)."""
+
+    choices: pd.DataFrame
+    folds: pd.DataFrame
+    predictions: pd.DataFrame
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and len(self.folds) > 0
+
+    def summary(self) -> pd.DataFrame:
+        """:func:`serlib.evaluation.scoring.summarize_folds` over the scored folds."""
+        return scoring.summarize_folds(self.folds.drop(columns=["fold"]).to_dict("records"))
+
+
+def _outer(choices: pd.DataFrame, per_fold: list[dict], parts: list[pd.DataFrame],
+           missing: list[str]) -> OuterResult:
+    columns = ["fold", "speaker", "y_true", "y_pred", "replicate"]
+    pred = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return OuterResult(choices, pd.DataFrame(per_fold), pred, missing)
+
+
+def score_cabg(choice: pd.DataFrame, protocol: str, table: pd.DataFrame, y: Sequence[int],
+               inputs: Sequence[np.ndarray], store: Path | str, ensemble: bool,
+               corpus: str = "ravdess") -> OuterResult:
+    """Score each outer fold once with :func:`choose_cabg`'s choice: the chosen recipe's run
+    of seed 999 on the whole training part (``ensemble`` False) or the average of its first
+    ``ensemble_size`` seeds' test probabilities (``ensemble`` True), from the run store."""
+    from serlib.experiments import cabg_runs
+
+    y, speakers = np.asarray(y), table["speaker"].to_numpy()
+    per_fold, parts, missing = [], [], []
+    for row in choice.itertuples():
+        c = candidate_by_name(row.chosen)
+        size = int(row.ensemble_size) if ensemble else 1
+        seeds = [INNER_SEEDS[0][0] + i for i in range(size)]
+        runs = cabg_runs.protocol_runs(protocol, table, y, seeds, variant=c.outer_variant,
+                                       folds=[int(row.fold)], val_frac=0, corpus=corpus)
+        lacking = [r.name for r in runs if not cabg_runs.has_result(r, store)]
+        if lacking:
+            missing += lacking
+            continue
+        _, probs = cabg_runs.evaluate_runs(runs, inputs, y, store)
+        idx = runs[0].test_idx
+        pred = np.mean([probs[r.name] for r in runs], axis=0).argmax(1)
+        per_fold.append({"fold": int(row.fold), **scoring.classification_metrics(y[idx], pred)})
+        parts.append(pd.DataFrame({"fold": int(row.fold), "speaker": speakers[idx],
+                                   "y_true": y[idx], "y_pred": pred, "replicate": "0"}))
+    return _outer(choice, per_fold, parts, missing)
+
+
+def feature_choices(corpus: str, protocol: str) -> pd.DataFrame:
+    """Per outer fold, the stored configuration ranked first and the vote size the inner folds
+    chose (:func:`choose_vote_size` over the committed :func:`vote_store_path` table), with
+    the members of the chosen vote. Raises ``FileNotFoundError`` naming the command that
+    writes a missing vote table."""
+    path = vote_store_path(corpus, protocol)
+    if not path.is_file():
+        raise FileNotFoundError(f"no inner votes at {path}: run python -m "
+                                f"serlib.experiments.nested votes --corpus {corpus}")
+    ranking = choose_feature_models(list(stored_records(corpus, protocol).values()), protocol)
+    sizes = choose_vote_size(pd.read_csv(path))
+    first = ranking[ranking["rank"] == 1].set_index("fold")
+    sizes["chosen"] = [first.loc[f, "model"] for f in sizes["fold"]]
+    sizes["validation_score"] = [first.loc[f, "validation_score"] for f in sizes["fold"]]
+    return sizes
+
+
+def score_feature_models(corpus: str, protocol: str, table: pd.DataFrame, ensemble: bool
+                         ) -> OuterResult:
+    """Score each outer fold once: the stored test predictions of the configuration ranked
+    first (``ensemble`` False) or the plurality vote of the chosen number of best-ranked ones
+    (``ensemble`` True; :func:`feature_choices`). ``table``: the corpus table (its ``id``,
+    ``speaker`` and ``emotion`` columns); the stored runs' test ids are checked."""
+    from serlib.experiments import baseline_store
+    from serlib.protocols import registry
+
+    choices = feature_choices(corpus, protocol)
+    records = stored_records(corpus, protocol)
+    folder = baseline_store.store_for(corpus, False, None)
+    folds = {f.number: f for f in registry.fold_indices(registry.get_protocol(protocol, corpus),
+                                                         table, warn=False)}
+    ids, speakers = table["id"].to_numpy(), table["speaker"].astype(str).to_numpy()
+    truth = table["emotion"].to_numpy()
+    per_fold, parts = [], []
+    for row in choices.itertuples():
+        members = row.members.split("+") if ensemble else row.members.split("+")[:1]
+        idx = folds[int(row.fold)].test
+        preds = []
+        for name in members:
+            rec = records[name]
+            rec.check_ids(list(ids[idx]))
+            classes = np.asarray(rec.extra["classes"])
+            preds.append(classes[np.load(folder / f"{name}.pred.npy")])
+        pred = plurality_vote(preds)
+        per_fold.append({"fold": int(row.fold),
+                         **scoring.classification_metrics(truth[idx], pred)})
+        parts.append(pd.DataFrame({"fold": int(row.fold), "speaker": speakers[idx],
+                                   "y_true": truth[idx], "y_pred": pred, "replicate": "0"}))
+    return _outer(choices, per_fold, parts, [])
+
+
 # ----------------------------------------------------------------------------- training driver
 
 NESTED_FOLDER = "nested"  # inner runs live in <run store>/nested/
