@@ -31,8 +31,8 @@ RECORD_STORES = {"models/cabg": "06, 07", "models/cabg/cross": "07", "models/cab
 
 
 def ablation_seconds(folder: Path) -> list[float]:
-    """Seconds of the CABG ablation runs (chapter 07): ``seconds_per_epoch`` in their small
-    JSON files times the rows of their logs."""
+    """Seconds of the CABG ablation runs and of the nested selection's inner runs (chapter 07):
+    ``seconds_per_epoch`` in their small JSON files times the rows of their logs."""
     out = []
     for log in sorted(folder.glob("*.csv")):
         meta = folder / f"{log.stem}.json"
@@ -61,9 +61,9 @@ def main() -> pd.DataFrame:
             seconds = [r["seconds"] for r in runstore.training_seconds(root / store)]
             rows.append({"store": store, "chapters": chapters, "runs": len(seconds),
                          "seconds": sum(seconds)})
-    abl = ablation_seconds(root / "models/cabg/ablations")
-    rows.append({"store": "models/cabg/ablations", "chapters": "07", "runs": len(abl),
-                 "seconds": sum(abl)})
+    for store in ("models/cabg/ablations", "models/cabg/nested"):  # logs + small JSON files
+        abl = ablation_seconds(root / store)
+        rows.append({"store": store, "chapters": "07", "runs": len(abl), "seconds": sum(abl)})
     ker = keras_seconds(root / "models/keras_aesdd/runs")
     rows.append({"store": "models/keras_aesdd/runs", "chapters": "05", "runs": len(ker),
                  "seconds": sum(ker)})

@@ -183,15 +183,19 @@ def has_inner_result(run: InnerRun, folder: Path | str) -> bool:
 
 def train_inner_run(run: InnerRun, inputs: Sequence[np.ndarray], y: Sequence[int],
                     folder: Path | str, augmented: Sequence[Sequence[np.ndarray]] = (),
-                    num_classes: int = 8, log: Callable[[str], None] | None = None) -> Path:
+                    num_classes: int = 8, log: Callable[[str], None] | None = None,
+                    candidates: Sequence[Candidate] = CABG_CANDIDATES,
+                    config: TrainConfig | None = None) -> Path:
     """Train one inner run (fit part, plus its speed-perturbed copies for ``full-speed``) and
     store its history (``.csv``), its validation probabilities at the recipe's candidate
     budgets (``.val.npz``) and a record (``.json``: the validation ids' digest, the budgets,
-    seconds per epoch). The record is written last, so an interrupted run leaves no record."""
+    seconds per epoch). The record is written last, so an interrupted run leaves no record.
+    ``config`` replaces the recipe's (:func:`recipe_config`; tests and smoke runs); the run's
+    seed is set in it."""
     y = np.asarray(y)
-    config = recipe_config(run.recipe)
+    config = config or recipe_config(run.recipe)
     config = TrainConfig(**{**config.__dict__, "seed": run.seed})
-    epochs = snapshot_epochs(run.recipe)
+    epochs = [e for e in snapshot_epochs(run.recipe, candidates) if e <= config.epochs]
     fit_x = [inputs[i] for i in run.fit_idx]
     if run.recipe == "full-speed":
         if not augmented:
@@ -483,6 +487,37 @@ def train_inner(runs: Sequence[InnerRun], inputs: Sequence[np.ndarray], y: Seque
     return done
 
 
+def train_cabg(protocol: str, table: pd.DataFrame, y: Sequence[int],
+               inputs: Sequence[np.ndarray], copies: Sequence[Sequence[np.ndarray]],
+               store: Path | str, folds: Sequence[int] | None = None, n_jobs: int = 2,
+               retrain: bool = False, log: Callable[[str], None] = print) -> pd.DataFrame:
+    """The whole nested selection of CABG on ``protocol``: train the inner runs the store
+    (``<store>/nested``) lacks (all with ``retrain``), apply the rule (:func:`choose_cabg`),
+    then train the chosen outer runs the store lacks (whole training part, last epoch, the
+    chosen number of consecutive seeds from 999). ``copies``: the speed-perturbed versions of
+    ``inputs`` (:data:`SPEED_FACTORS`). Returns the choice table."""
+    from serlib.experiments import cabg_runs
+
+    folder = Path(store) / NESTED_FOLDER
+    runs = inner_runs(protocol, table, y, folds=folds)
+    if retrain:
+        for run in runs:
+            for path in _paths(folder, run.name):
+                path.unlink(missing_ok=True)
+    train_inner(runs, inputs, y, folder, augmented=copies, n_jobs=n_jobs, log=log)
+    choice = choose_cabg(runs, y, folder)
+    for row in choice.itertuples():
+        c = candidate_by_name(row.chosen)
+        seeds = [INNER_SEEDS[0][0] + i for i in range(row.ensemble_size)]
+        result = cabg_runs.run_protocol(
+            protocol, table, y, inputs, recipe_config(c.recipe, c.epochs), seeds, store,
+            variant=c.outer_variant, folds=[row.fold], train="all" if retrain else "missing",
+            val_frac=0, augmented=copies if c.recipe == "full-speed" else (), n_jobs=n_jobs)
+        log(f"fold {row.fold}: {c.outer_variant} seeds {seeds}: trained now "
+            f"{result.trained or 'none'}")
+    return choice
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m serlib.experiments.nested train`` trains the inner CABG runs of RAVDESS's
     EmoBox folds, applies the rule, and trains the chosen outer runs that the run store lacks;
@@ -493,7 +528,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from serlib import paths
     from serlib.data import corpora
-    from serlib.experiments import cabg_runs
     from serlib.features import acoustic, extraction
     from serlib.models import cabg
 
@@ -525,20 +559,10 @@ def main(argv: list[str] | None = None) -> int:
         return prepare_inputs([v["logmel"] for v in run.values], TrainConfig())
 
     if args.command == "train":
-        inputs = logmels({})
         copies = [logmels({"speed": f}) for f in SPEED_FACTORS]
-        train_inner(runs, inputs, y, folder, augmented=copies, n_jobs=args.n_jobs)
-        choice = choose_cabg(runs, y, folder)
+        choice = train_cabg(args.protocol, table, y, logmels({}), copies, store, folds=folds,
+                            n_jobs=args.n_jobs)
         print(choice.to_string())
-        for row in choice.itertuples():
-            c = candidate_by_name(row.chosen)
-            seeds = [INNER_SEEDS[0][0] + i for i in range(row.ensemble_size)]
-            result = cabg_runs.run_protocol(
-                args.protocol, table, y, inputs, recipe_config(c.recipe, c.epochs), seeds,
-                store, variant=c.outer_variant, folds=[row.fold], train="missing", val_frac=0,
-                augmented=copies if c.recipe == "full-speed" else (), n_jobs=args.n_jobs)
-            print(f"fold {row.fold}: {c.outer_variant} seeds {seeds}: trained now "
-                  f"{result.trained or 'none'}", flush=True)
         return 0
     print(choose_cabg(runs, y, folder).to_string())
     return 0
