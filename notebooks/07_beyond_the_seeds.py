@@ -1072,7 +1072,7 @@ for r in study_plan[study_plan["model"].str.contains("nested")].itertuples():
 # over the two inner folds), the chosen one, what averaging two models gained on the first inner fold
 # (points of UAR), and the ensemble size that follows (1, or the cap of 5). The inner runs keep their
 # training logs and validation probabilities in `models/cabg/nested/` (no weights); `retrain=True` trains
-# them and the chosen outer models again (about an hour and a half on two cores).
+# them and the chosen outer models again (the training time the inner runs recorded is printed below).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -1092,7 +1092,8 @@ else:
         for column in [*candidate_names, "ensemble_gain"]:
             shown[column] = (100 * shown[column]).round(1)
         print(shown[["fold", *candidate_names, "chosen", "ensemble_gain", "ensemble_size"]].to_string(index=False))
-    print(f"outer folds decided: {len(nested_choice)} of 6")
+    print(f"outer folds decided: {len(nested_choice)} of 6; the {len(nested_inner)} inner runs recorded "
+          f"{nested.recorded_seconds(model_dir / nested.NESTED_FOLDER) / 3600:.1f} single-thread hours")
 
 # %% [markdown]
 # ### 13.2 RAVDESS: the outer test folds, scored once
@@ -1125,6 +1126,19 @@ if len(nested_choice):
                 selection="validation", notebook="07", predictions=res.predictions,
                 note="nested: recipe, budget and ensemble size chosen per outer fold on speaker-grouped inner "
                      "folds of its training speakers (rule in reports/study_plan.csv); each test fold scored once")
+
+# %% [markdown]
+# The same per fold as a figure: what each candidate scored on the inner folds (the chosen one outlined)
+# and what the chosen recipe's single model then scored on the outer test speakers.
+
+# %%
+if nested_results and len(nested_results["cabg-emocatcher nested"].folds):
+    fig = deep_plots.nested_choices(
+        nested_choice, candidate_names, nested_results["cabg-emocatcher nested"].folds,
+        {c.name: c.label for c in nested.CABG_CANDIDATES},
+        title="RAVDESS, EmoBox folds: inner-validation UAR per candidate (chosen: outlined) and the outer test")
+    figures.save_figure(fig, reports, "07_nested_choices")
+    plt.show()
 
 # %% [markdown]
 # ### 13.3 EMO-DB and AESDD: the feature models

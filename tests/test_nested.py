@@ -146,6 +146,7 @@ def test_train_inner_run_stores_history_probabilities_and_record(tmp_path):
     assert nested.has_inner_result(run, tmp_path)
     record = json.loads((tmp_path / f"{run.name}.json").read_text())
     assert record["seed"] == 7 and record["snapshots"] == [2] and record["n_val"] == 8
+    assert nested.recorded_seconds(tmp_path) == pytest.approx(2 * record["seconds_per_epoch"])
     scores = nested.inner_scores([run], y, tmp_path, cands)
     assert scores["candidate"].tolist() == ["full@2"]
     with pytest.raises(ValueError, match="speed-perturbed copies"):

@@ -181,3 +181,17 @@ def test_players_play_at_16_khz():
     # 16-bit WAV: 44-byte header + 2 bytes per sample at the playback rate
     assert len(clip.data) == pytest.approx(44 + 2 * 16000, abs=4)
     assert wav_rate(notebook.player(y, 22050, playback_sr=8000).data) == 8000
+
+
+def test_nested_choices_outlines_the_chosen_candidate():
+    choice = pd.DataFrame({"fold": [1, 2], "a": [0.5, 0.6], "b": [0.55, 0.4],
+                           "chosen": ["b", "a"]})
+    test = pd.DataFrame({"fold": [2, 1], "uar": [0.58, 0.52]})
+    fig = deep_plots.nested_choices(choice, ["a", "b"], test, {"a": "A", "b": "B"})
+    ax = fig.axes[0]
+    outlined = [p for p in ax.patches if p.get_linewidth() == 2]
+    assert len(outlined) == 2
+    assert sorted(round(p.get_height(), 1) for p in outlined) == [55.0, 60.0]
+    offsets = ax.collections[0].get_offsets()
+    assert np.allclose(offsets[:, 1], [52.0, 58.0])  # reordered by the choice's folds
+    plt.close(fig)

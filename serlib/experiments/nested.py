@@ -220,6 +220,17 @@ def train_inner_run(run: InnerRun, inputs: Sequence[np.ndarray], y: Sequence[int
     return record
 
 
+def recorded_seconds(folder: Path | str) -> float:
+    """The single-thread training seconds the stored inner runs recorded (seconds per epoch
+    times epochs, summed)."""
+    total = 0.0
+    for record in Path(folder).glob("*.json"):
+        facts = json.loads(record.read_text())
+        if facts.get("seconds_per_epoch"):
+            total += float(facts["seconds_per_epoch"]) * int(facts.get("epochs", 0))
+    return total
+
+
 def inner_scores(runs: Sequence[InnerRun], y: Sequence[int], folder: Path | str,
                  candidates: Sequence[Candidate] = CABG_CANDIDATES) -> pd.DataFrame:
     """One row per (inner run, candidate budget) with a stored result: ``fold``, ``inner``,
