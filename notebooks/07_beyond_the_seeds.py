@@ -1226,7 +1226,7 @@ if nested_rows:
     hubert = row_of("ravdess", "emobox-6fold", "hubert-base (EmoBox)", "accuracy")
     if single_uar is not None and base_uar is not None:
         picks = nested_choice["chosen"].value_counts()
-        lines.append(f"* **RAVDESS, EmoBox folds:** the inner folds chose "
+        lines.append("* **RAVDESS, EmoBox folds:** the inner folds chose "
                      + ", ".join(f"`{k}` in {v} fold(s)" for k, v in picks.items())
                      + f". One nested model reaches a UAR of {pct(single_uar)}, "
                      f"{points(single_uar['mean'], base_uar['mean'])} from section 2's fixed recipe "

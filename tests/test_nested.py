@@ -98,7 +98,8 @@ def test_choose_cabg_applies_the_declared_rule(tmp_path):
             _store_inner(tmp_path, run, {60: _onehot(at60), 120: _onehot(other)})
         else:  # speed: right on 6 of 10; the two seeds err on different clips, less surely
             bad = np.arange(10) < 4 if run.seed == 999 else np.arange(10) >= 6
-            p = np.where(bad[:, None], _onehot(other, confidence=0.5), _onehot(truth, confidence=0.9))
+            p = np.where(bad[:, None], _onehot(other, confidence=0.5),
+                         _onehot(truth, confidence=0.9))
             _store_inner(tmp_path, run, {45: p.astype(np.float32)})
     choice = nested.choose_cabg(runs, y, tmp_path)
     row = choice.iloc[0]

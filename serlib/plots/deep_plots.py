@@ -291,26 +291,33 @@ def nested_choices(choice: pd.DataFrame, candidates: Sequence[str], test: pd.Dat
     candidate and ``chosen``; the chosen bar outlined), and the chosen configuration's outer
     test score (``test``: ``fold`` and ``metric``) as a black mark. Scores are fractions,
     shown in percent."""
+    from matplotlib.patches import Patch
+
     labels = labels or {c: c for c in candidates}
     fig, ax = plt.subplots(figsize=(9, 3.8))
+    handles = []
     folds = choice["fold"].to_numpy()
     width = 0.8 / len(candidates)
     colours = plt.get_cmap("tab10").colors
     for k, cand in enumerate(candidates):
         x = np.arange(len(folds)) + (k - (len(candidates) - 1) / 2) * width
         bars = ax.bar(x, 100 * choice[cand].to_numpy(), width, color=colours[k % 10],
-                      alpha=0.75, label=f"inner: {labels[cand]}")
+                      alpha=0.75)
+        handles.append(Patch(color=colours[k % 10], alpha=0.75, label=f"inner: {labels[cand]}"))
         for bar, chosen in zip(bars, choice["chosen"] == cand, strict=True):
             if chosen:
                 bar.set_edgecolor("black")
                 bar.set_linewidth(2)
     scores = test.set_index("fold")[metric].reindex(folds)
-    ax.scatter(np.arange(len(folds)), 100 * scores.to_numpy(), marker="D", color="black",
-               zorder=3, label="outer test, chosen (one model)")
+    handles.append(ax.scatter(np.arange(len(folds)), 100 * scores.to_numpy(), marker="D",
+                              color="black", zorder=3, label="outer test, chosen (one model)"))
+    handles.append(Patch(facecolor="none", edgecolor="black", linewidth=2, label="chosen"))
+    low = np.nanmin([100 * choice[c].min() for c in candidates] + [100 * scores.min()])
+    ax.set_ylim(max(0.0, 10 * np.floor(low / 10) - 10), None)
     ax.set_xticks(np.arange(len(folds)), [f"fold {f}" for f in folds])
     ax.set_ylabel(f"{'UAR' if metric == 'uar' else metric} (%)")
     ax.set_title(title or "Inner-fold scores per candidate (chosen: outlined) and the outer test")
-    ax.legend(fontsize=8, loc="lower right", ncol=2)
+    ax.legend(handles=handles, fontsize=8, loc="lower right", ncol=3)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
