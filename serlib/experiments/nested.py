@@ -100,22 +100,15 @@ def inner_folds(train_idx: np.ndarray, y: Sequence, groups: Sequence,
     """The first ``n_used`` of ``n_splits`` speaker-grouped, emotion-stratified folds of an
     outer training part (positional indices into the corpus): ``(fit, validation)`` pairs,
     no speaker on both sides."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    from serlib.protocols import splits
 
     train_idx, y, groups = np.asarray(train_idx), np.asarray(y), np.asarray(groups)
     if len(set(groups[train_idx])) < n_splits:
         raise ValueError(f"{len(set(groups[train_idx]))} training speakers: too few for "
                          f"{n_splits} speaker-grouped inner folds")
-    sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    folds = []
-    for fit_pos, val_pos in sgkf.split(np.zeros(len(train_idx)), y[train_idx],
-                                       groups[train_idx]):
-        fit_idx, val_idx = np.sort(train_idx[fit_pos]), np.sort(train_idx[val_pos])
-        assert not set(groups[fit_idx]) & set(groups[val_idx])
-        folds.append((fit_idx, val_idx))
-        if len(folds) == n_used:
-            break
-    return folds
+    inner = splits.group_kfold(groups[train_idx], y[train_idx], n_splits=n_splits, seed=seed)
+    return [(np.sort(train_idx[fit_pos]), np.sort(train_idx[val_pos]))
+            for fit_pos, val_pos in inner[:n_used]]
 
 
 @dataclass
@@ -414,16 +407,19 @@ def score_cabg(choice: pd.DataFrame, protocol: str, table: pd.DataFrame, y: Sequ
     return _outer(choice, per_fold, parts, missing)
 
 
-def feature_choices(corpus: str, protocol: str) -> pd.DataFrame:
+def feature_choices(corpus: str, protocol: str,
+                    records: dict[str, runstore.RunRecord] | None = None) -> pd.DataFrame:
     """Per outer fold, the stored configuration ranked first and the vote size the inner folds
     chose (:func:`choose_vote_size` over the committed :func:`vote_store_path` table), with
-    the members of the chosen vote. Raises ``FileNotFoundError`` naming the command that
-    writes a missing vote table."""
+    the members of the chosen vote (``records``: :func:`stored_records`, read when not
+    given). Raises ``FileNotFoundError`` naming the command that writes a missing vote
+    table."""
     path = vote_store_path(corpus, protocol)
     if not path.is_file():
         raise FileNotFoundError(f"no inner votes at {path}: run python -m "
                                 f"serlib.experiments.nested votes --corpus {corpus}")
-    ranking = choose_feature_models(list(stored_records(corpus, protocol).values()), protocol)
+    records = stored_records(corpus, protocol) if records is None else records
+    ranking = choose_feature_models(list(records.values()), protocol)
     sizes = choose_vote_size(pd.read_csv(path))
     first = ranking[ranking["rank"] == 1].set_index("fold")
     sizes["chosen"] = [first.loc[f, "model"] for f in sizes["fold"]]
@@ -440,8 +436,8 @@ def score_feature_models(corpus: str, protocol: str, table: pd.DataFrame, ensemb
     from serlib.experiments import baseline_store
     from serlib.protocols import registry
 
-    choices = feature_choices(corpus, protocol)
     records = stored_records(corpus, protocol)
+    choices = feature_choices(corpus, protocol, records)
     folder = baseline_store.store_for(corpus, False, None)
     folds = {f.number: f for f in registry.fold_indices(registry.get_protocol(protocol, corpus),
                                                          table, warn=False)}
